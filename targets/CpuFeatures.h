@@ -1,0 +1,18 @@
+/* CPU feature bits a compiled model may require; shared by the compiler and the
+ * runtime (plain C so the runtime API side can use it). */
+#ifndef GEMMAC_TARGETS_CPUFEATURES_H_
+#define GEMMAC_TARGETS_CPUFEATURES_H_
+
+#include <stdint.h>
+
+enum gemmac_cpu_feature {
+  GEMMAC_CPU_X86_AVX2 = 1u << 0,
+  GEMMAC_CPU_X86_FMA = 1u << 1,
+  GEMMAC_CPU_X86_AVX512F = 1u << 2,
+  GEMMAC_CPU_X86_AVX512VNNI = 1u << 3,
+  GEMMAC_CPU_X86_AVX512BF16 = 1u << 4,
+  GEMMAC_CPU_ARM_NEON = 1u << 8,
+  GEMMAC_CPU_ARM_DOTPROD = 1u << 9,
+};
+
+#endif /* GEMMAC_TARGETS_CPUFEATURES_H_ */

@@ -1,0 +1,20 @@
+# lit configuration for gemmac's IR-level tests (dialect, importer, passes).
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "gemmac"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.gemmac_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "e2e", "Inputs"]
+
+config.substitutions.append(("%reference", config.gemmac_reference_dir))
+
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+llvm_config.add_tool_substitutions(
+    ["gemmac", "gemmac-opt"], [config.gemmac_tools_dir])
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
