@@ -1,0 +1,69 @@
+// SentencePiece tokenizer embedded in the .gmf, and a streaming detokenizer for
+// the generate loop.
+#ifndef GEMMAC_RUNTIME_SRC_TOKENIZER_H_
+#define GEMMAC_RUNTIME_SRC_TOKENIZER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gemmac/gemmac.h"
+
+namespace sentencepiece {
+class SentencePieceProcessor;
+}  // namespace sentencepiece
+
+namespace gemmac {
+
+class Tokenizer {
+ public:
+  /// Parses a serialized SentencePiece ModelProto (the bytes of tokenizer.model).
+  static gemmac_status create(const void* data, size_t size, std::unique_ptr<Tokenizer>* out);
+  ~Tokenizer();
+
+  /// Encodes UTF-8 text without BOS.
+  gemmac_status encode(std::string_view text, std::vector<int32_t>* ids) const;
+  /// Decodes ids to UTF-8 text; control pieces (<bos>, <end_of_turn>, ...) give "".
+  gemmac_status decode(const int32_t* ids, size_t count, std::string* text) const;
+  int32_t pieceCount() const;
+
+  /// The raw bytes one piece adds to decoded text ("▁" as a space, a byte-fallback
+  /// piece as its byte, a control piece as nothing). A byte piece may be part of
+  /// a multi-byte character, so the result need not be valid UTF-8.
+  gemmac_status pieceBytes(int32_t id, std::string* bytes) const;
+  /// True when decoding drops the space of the first piece (SentencePiece's dummy
+  /// prefix); the streaming detokenizer must do the same to match decode().
+  bool stripsLeadingSpace() const { return strip_leading_space_; }
+
+ private:
+  Tokenizer();
+  gemmac_status checkId(int32_t id) const;
+
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
+  bool strip_leading_space_ = false;
+};
+
+/// Turns generated ids into text one token at a time, emitting only complete
+/// UTF-8 characters: the concatenation of every push() and finish() equals
+/// Tokenizer::decode of all ids.
+class StreamingDetokenizer {
+ public:
+  explicit StreamingDetokenizer(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+
+  /// Adds one id; *text receives the newly completed characters (may be "").
+  gemmac_status push(int32_t id, std::string* text);
+  /// Flushes bytes of a character that never completed (as U+FFFD each, like decode).
+  std::string finish();
+
+ private:
+  const Tokenizer& tokenizer_;
+  std::string pending_;  // bytes of an incomplete trailing UTF-8 character
+  bool at_start_ = true;
+};
+
+}  // namespace gemmac
+
+#endif  // GEMMAC_RUNTIME_SRC_TOKENIZER_H_
