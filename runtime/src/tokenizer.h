@@ -32,11 +32,9 @@ class Tokenizer {
 
   /// The raw bytes one piece adds to decoded text ("▁" as a space, a byte-fallback
   /// piece as its byte, a control piece as nothing). A byte piece may be part of
-  /// a multi-byte character, so the result need not be valid UTF-8.
-  gemmac_status pieceBytes(int32_t id, std::string* bytes) const;
-  /// True when decoding drops the space of the first piece (SentencePiece's dummy
-  /// prefix); the streaming detokenizer must do the same to match decode().
-  bool stripsLeadingSpace() const { return strip_leading_space_; }
+  /// a multi-byte character, so the result need not be valid UTF-8. `text_empty`:
+  /// nothing decoded before it, where SentencePiece drops a dummy-prefix space.
+  gemmac_status pieceBytes(int32_t id, bool text_empty, std::string* bytes) const;
 
  private:
   Tokenizer();

@@ -1,0 +1,155 @@
+// Token sampler: greedy, or temperature + top-k + top-p with a portable PRNG so
+// that a seed gives the same tokens on every platform.
+#include <algorithm>
+#include <cmath>
+#include <new>
+#include <utility>
+#include <vector>
+
+#include "gemmac/gemmac.h"
+#include "status.h"
+
+struct gemmac_sampler_s {
+  gemmac_sampler_options options;
+  uint64_t state;                                  // splitmix64 state
+  std::vector<std::pair<float, int32_t>> candidates;  // reused across calls
+  std::vector<double> weights;                        // reused across calls
+};
+
+namespace {
+
+uint64_t splitmix64(uint64_t* state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/// Uniform in [0, 1) from the top 53 bits.
+double uniform(uint64_t* state) { return static_cast<double>(splitmix64(state) >> 11) * 0x1p-53; }
+
+/// Higher logit first, lower id first among equal logits: a total, portable order.
+bool before(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+  return a.first != b.first ? a.first > b.first : a.second < b.second;
+}
+
+bool isGreedy(const gemmac_sampler_options& options) {
+  return options.temperature <= 0.0f || options.top_k == 1;
+}
+
+int32_t argmax(const float* logits, size_t vocab_size) {
+  size_t best = 0;
+  for (size_t i = 1; i < vocab_size; ++i)
+    if (logits[i] > logits[best]) best = i;  // strict: the lowest id wins ties
+  return static_cast<int32_t>(best);
+}
+
+/// Fills *candidates with the ids that survive top-k, ordered by `before` when a
+/// cut (top-k or top-p) needs that order, in id order otherwise.
+void selectCandidates(const gemmac_sampler_options& options, const float* logits,
+                      size_t vocab_size, std::vector<std::pair<float, int32_t>>* candidates) {
+  candidates->resize(vocab_size);
+  for (size_t i = 0; i < vocab_size; ++i)
+    (*candidates)[i] = {logits[i], static_cast<int32_t>(i)};
+  size_t keep = vocab_size;
+  if (options.top_k > 0 && static_cast<size_t>(options.top_k) < vocab_size) {
+    keep = static_cast<size_t>(options.top_k);
+    std::nth_element(candidates->begin(), candidates->begin() + keep, candidates->end(), before);
+    candidates->resize(keep);
+  }
+  if (keep < vocab_size || options.top_p < 1.0f)
+    std::sort(candidates->begin(), candidates->end(), before);
+}
+
+}  // namespace
+
+extern "C" {
+
+void gemmac_sampler_options_init(gemmac_sampler_options* options) {
+  options->temperature = 0.0f;
+  options->top_k = 0;
+  options->top_p = 1.0f;
+  options->seed = 0;
+}
+
+gemmac_status gemmac_sampler_create(const gemmac_sampler_options* options,
+                                    gemmac_sampler** out_sampler) {
+  if (options == nullptr || out_sampler == nullptr)
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "sampler: NULL options or out_sampler");
+  if (std::isnan(options->temperature) || std::isinf(options->temperature))
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "sampler: temperature %g is not finite",
+                              options->temperature);
+  if (options->top_k < 0)
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT,
+                              "sampler: top_k %d is negative (0 means no limit)", options->top_k);
+  if (!(options->top_p > 0.0f && options->top_p <= 1.0f))
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT,
+                              "sampler: top_p %g is outside (0, 1] (1 means no limit)",
+                              options->top_p);
+  auto* sampler = new (std::nothrow) gemmac_sampler_s{*options, options->seed, {}, {}};
+  if (sampler == nullptr)
+    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "sampler: out of memory");
+  *out_sampler = sampler;
+  return nullptr;
+}
+
+void gemmac_sampler_free(gemmac_sampler* sampler) { delete sampler; }
+
+gemmac_status gemmac_sampler_sample(gemmac_sampler* sampler, const float* logits,
+                                    size_t vocab_size, int32_t* out_id) {
+  if (sampler == nullptr || logits == nullptr || out_id == nullptr)
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "sampler: NULL argument");
+  if (vocab_size == 0 || vocab_size > static_cast<size_t>(INT32_MAX))
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "sampler: vocab_size %zu", vocab_size);
+  // -inf masks a token; NaN or +inf mean the forward pass went wrong.
+  bool any_finite = false;
+  for (size_t i = 0; i < vocab_size; ++i) {
+    if (std::isnan(logits[i]) || logits[i] == INFINITY)
+      return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "sampler: logit %zu is %g", i,
+                                logits[i]);
+    any_finite |= std::isfinite(logits[i]);
+  }
+  if (!any_finite)
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "sampler: every logit is -inf");
+
+  const gemmac_sampler_options& options = sampler->options;
+  if (isGreedy(options)) {
+    *out_id = argmax(logits, vocab_size);
+    return nullptr;
+  }
+  auto& candidates = sampler->candidates;
+  selectCandidates(options, logits, vocab_size, &candidates);
+  // Softmax weights relative to the largest logit: exp never overflows; double
+  // keeps the sums of 262144 tiny terms accurate.
+  float max_logit = logits[argmax(logits, vocab_size)];
+  auto& weights = sampler->weights;
+  weights.resize(candidates.size());
+  double total = 0.0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    weights[i] = std::exp((static_cast<double>(candidates[i].first) - max_logit) /
+                          options.temperature);
+    total += weights[i];
+  }
+  size_t count = candidates.size();
+  if (options.top_p < 1.0f) {
+    // The smallest prefix (in probability order) holding at least top_p of the mass.
+    double kept = 0.0;
+    size_t i = 0;
+    while (i < count && kept < options.top_p * total) kept += weights[i++];
+    count = i;
+    total = kept;
+  }
+  double target = uniform(&sampler->state) * total;
+  double cumulative = 0.0;
+  for (size_t i = 0; i < count; ++i) {
+    cumulative += weights[i];
+    if (target < cumulative) {
+      *out_id = candidates[i].second;
+      return nullptr;
+    }
+  }
+  *out_id = candidates[count - 1].second;  // rounding left target at the very top
+  return nullptr;
+}
+
+}  // extern "C"
