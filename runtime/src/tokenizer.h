@@ -26,7 +26,8 @@ class Tokenizer {
 
   /// Encodes UTF-8 text without BOS.
   gemmac_status encode(std::string_view text, std::vector<int32_t>* ids) const;
-  /// Decodes ids to UTF-8 text; control pieces (<bos>, <end_of_turn>, ...) give "".
+  /// Decodes ids to UTF-8 text; control pieces (<bos>, <eos>, <pad>) give "";
+  /// user-defined ones such as <start_of_turn> give their text, as in HF.
   gemmac_status decode(const int32_t* ids, size_t count, std::string* text) const;
   int32_t pieceCount() const;
 

@@ -4,6 +4,7 @@
 #ifndef GEMMAC_TEST_SUPPORT_JSON_READER_H_
 #define GEMMAC_TEST_SUPPORT_JSON_READER_H_
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
