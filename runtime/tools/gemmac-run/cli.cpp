@@ -1,0 +1,81 @@
+#include "cli.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace gemmac_run {
+
+const char kUsage[] =
+    "usage:\n"
+    "  gemmac-run MODEL.gmf -p PROMPT [options]   generate text, streamed to stdout\n"
+    "    -p, --prompt TEXT     the prompt\n"
+    "    -n N                  new tokens at most (default 128)\n"
+    "    --chat                wrap the prompt in a Gemma user turn\n"
+    "    --temperature T       0 (default): greedy\n"
+    "    --top-k K             0 (default): no limit\n"
+    "    --top-p P             in (0, 1]; 1 (default): no limit\n"
+    "    --seed S              sampler seed (default 0)\n"
+    "    --threads N           0 (default): one per core\n"
+    "    --ctx N               context length; 0 (default): the model's\n"
+    "  gemmac-run score MODEL.gmf --ids 2,818,5279 [--topk 8] [--threads N]\n"
+    "    prints one JSON object: topk_ids, topk_logits and logsumexp at every position\n"
+    "  gemmac-run -h          this help\n";
+
+std::string Args::value(const std::string& name) {
+  if (done()) throw UsageError{name + " needs a value"};
+  return next();
+}
+
+int64_t parseInt(const std::string& flag, const std::string& text, int64_t min, int64_t max) {
+  errno = 0;
+  char* end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || value < min || value > max)
+    throw UsageError{flag + ": expected an integer in [" + std::to_string(min) + ", " +
+                     std::to_string(max) + "], got \"" + text + "\""};
+  return value;
+}
+
+float parseFloat(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
+  float value = std::strtof(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !std::isfinite(value))
+    throw UsageError{flag + ": expected a number, got \"" + text + "\""};
+  return value;
+}
+
+std::vector<int32_t> parseIds(const std::string& text) {
+  std::vector<int32_t> ids;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    ids.push_back(static_cast<int32_t>(
+        parseInt("--ids", text.substr(start, comma - start), 0, INT32_MAX)));
+    start = comma + 1;
+  }
+  return ids;
+}
+
+bool reportError(gemmac_status status, const char* context) {
+  if (status == nullptr) return false;
+  std::fprintf(stderr, "gemmac-run: %s: %s\n", context, gemmac_status_get_message(status));
+  gemmac_status_free(status);
+  return true;
+}
+
+bool openSession(const std::string& path, const gemmac_session_options& options, ModelPtr* model,
+                 SessionPtr* session) {
+  gemmac_model* raw_model = nullptr;
+  if (reportError(gemmac_model_load(path.c_str(), &raw_model), path.c_str())) return false;
+  model->reset(raw_model);
+  gemmac_session* raw_session = nullptr;
+  if (reportError(gemmac_session_create(raw_model, &options, &raw_session), "session"))
+    return false;
+  session->reset(raw_session);
+  return true;
+}
+
+}  // namespace gemmac_run

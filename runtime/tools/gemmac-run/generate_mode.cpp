@@ -1,0 +1,75 @@
+// gemmac-run MODEL.gmf -p PROMPT ...: stream generated text to stdout.
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "cli.h"
+
+namespace gemmac_run {
+namespace {
+
+int printToken(void* /*user_data*/, int32_t /*id*/, const char* text, size_t length) {
+  std::fwrite(text, 1, length, stdout);
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace
+
+int runGenerate(int argc, char** argv) {
+  std::string model_path, prompt;
+  bool have_prompt = false;
+  gemmac_generate_options options;
+  gemmac_generate_options_init(&options);
+  gemmac_session_options session_options;
+  gemmac_session_options_init(&session_options);
+  for (Args args(argc, argv, 1); !args.done();) {
+    std::string flag = args.next();
+    if (flag == "-p" || flag == "--prompt") {
+      prompt = args.value(flag);
+      have_prompt = true;
+    } else if (flag == "-n") {
+      options.max_new_tokens = static_cast<int32_t>(parseInt(flag, args.value(flag), 0, INT32_MAX));
+    } else if (flag == "--chat") {
+      options.chat = 1;
+    } else if (flag == "--temperature") {
+      options.sampler.temperature = parseFloat(flag, args.value(flag));
+    } else if (flag == "--top-k") {
+      options.sampler.top_k = static_cast<int32_t>(parseInt(flag, args.value(flag), 0, INT32_MAX));
+    } else if (flag == "--top-p") {
+      options.sampler.top_p = parseFloat(flag, args.value(flag));
+    } else if (flag == "--seed") {
+      options.sampler.seed = static_cast<uint64_t>(parseInt(flag, args.value(flag), 0, INT64_MAX));
+    } else if (flag == "--threads") {
+      session_options.num_threads =
+          static_cast<int32_t>(parseInt(flag, args.value(flag), 0, 1024));
+    } else if (flag == "--ctx") {
+      session_options.max_context =
+          static_cast<int32_t>(parseInt(flag, args.value(flag), 0, INT32_MAX));
+    } else if (!flag.empty() && flag[0] == '-') {
+      throw UsageError{"unknown option " + flag};
+    } else if (model_path.empty()) {
+      model_path = flag;
+    } else {
+      throw UsageError{"unexpected argument " + flag};
+    }
+  }
+  if (model_path.empty()) throw UsageError{"no model file"};
+  if (!have_prompt) throw UsageError{"no prompt (-p)"};
+
+  ModelPtr model;
+  SessionPtr session;
+  if (!openSession(model_path, session_options, &model, &session)) return 1;
+  options.on_token = printToken;
+  size_t count = 0;
+  auto start = std::chrono::steady_clock::now();
+  gemmac_status status = gemmac_session_generate_text(session.get(), prompt.c_str(), &options,
+                                                      &count);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fputc('\n', stdout);
+  if (reportError(status, "generate")) return 1;
+  std::fprintf(stderr, "gemmac-run: %zu tokens in %.2f s (prompt included)\n", count, seconds);
+  return 0;
+}
+
+}  // namespace gemmac_run
