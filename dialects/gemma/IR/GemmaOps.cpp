@@ -1,0 +1,205 @@
+//===- GemmaOps.cpp - gemma dialect operation verifiers -----------------===//
+//
+// ODS checks operand kinds (f32 activations, i32 ids, float weights); the
+// verifiers here check the shape relations between them and name the numbers,
+// because a mismatch usually means a wrong config value or tensor.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/gemma/IR/GemmaOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace mlir::gemma;
+
+namespace {
+
+int64_t tokenDim(Value value) {
+  return cast<RankedTensorType>(value.getType()).getDimSize(0);
+}
+
+/// The static feature width (dim 1) of an activation. Widths must be static:
+/// every kernel and fusion decision depends on them.
+FailureOr<int64_t> activationWidth(Operation *op, Value value, StringRef what) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.isDynamicDim(1))
+    return op->emitOpError() << "expects " << what
+                             << " to have a static feature width, got " << type;
+  return type.getDimSize(1);
+}
+
+/// Operands produced by gemma.weight are static by construction; fused or
+/// repacked weights must stay static too, with the rank the op reads.
+FailureOr<RankedTensorType> weightType(Operation *op, Value value,
+                                       StringRef what, int64_t rank) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() != rank || !type.hasStaticShape())
+    return op->emitOpError() << "expects " << what << " to be a static rank-"
+                             << rank << " tensor, got " << type;
+  return type;
+}
+
+/// The token dimension is dynamic in general; when several are static they
+/// must agree (one row per token everywhere).
+LogicalResult verifySameTokenCount(Operation *op, ArrayRef<Value> values) {
+  int64_t expected = ShapedType::kDynamic;
+  for (Value value : values) {
+    int64_t tokens = tokenDim(value);
+    if (ShapedType::isDynamic(tokens))
+      continue;
+    if (ShapedType::isDynamic(expected)) {
+      expected = tokens;
+      continue;
+    }
+    if (tokens != expected)
+      return op->emitOpError()
+             << "expects the same token count in all operands and results, got "
+             << expected << " and " << tokens;
+  }
+  return success();
+}
+
+LogicalResult verifyPositive(Operation *op, StringRef name, double value) {
+  if (!(value > 0))
+    return op->emitOpError() << "expects " << name << " > 0, got " << value;
+  return success();
+}
+
+} // namespace
+
+LogicalResult WeightOp::verify() {
+  if (getName().empty())
+    return emitOpError("expects a non-empty tensor name");
+  auto type = cast<RankedTensorType>(getResult().getType());
+  if (!type.hasStaticShape())
+    return emitOpError() << "expects a statically shaped tensor, got " << type;
+  if (type.getRank() != 1 && type.getRank() != 2)
+    return emitOpError() << "expects a rank-1 or rank-2 tensor, got " << type;
+  if (!type.getElementType().isBF16() && !type.getElementType().isF16() &&
+      !type.getElementType().isF32())
+    return emitOpError() << "expects a bf16, f16 or f32 element type, got "
+                         << type.getElementType();
+  return success();
+}
+
+LogicalResult EmbedOp::verify() {
+  FailureOr<RankedTensorType> table = weightType(*this, getTable(), "the table", 2);
+  FailureOr<int64_t> width = activationWidth(*this, getResult(), "the result");
+  if (failed(table) || failed(width))
+    return failure();
+  if (*width != table->getDimSize(1))
+    return emitOpError() << "expects the result width " << *width
+                         << " to equal the table's embedding width "
+                         << table->getDimSize(1);
+  return verifySameTokenCount(*this, {getIds(), getResult()});
+}
+
+LogicalResult LogitsOp::verify() {
+  FailureOr<RankedTensorType> table = weightType(*this, getTable(), "the table", 2);
+  FailureOr<int64_t> width = activationWidth(*this, getX(), "the input");
+  FailureOr<int64_t> vocab = activationWidth(*this, getResult(), "the result");
+  if (failed(table) || failed(width) || failed(vocab))
+    return failure();
+  if (*width != table->getDimSize(1))
+    return emitOpError() << "expects the input width " << *width
+                         << " to equal the table's embedding width "
+                         << table->getDimSize(1);
+  if (*vocab != table->getDimSize(0))
+    return emitOpError() << "expects the result width " << *vocab
+                         << " to equal the table's vocabulary size "
+                         << table->getDimSize(0);
+  if (std::optional<APFloat> softcap = getSoftcap())
+    if (failed(verifyPositive(*this, "softcap", softcap->convertToDouble())))
+      return failure();
+  return verifySameTokenCount(*this, {getX(), getResult()});
+}
+
+LogicalResult RmsNormOp::verify() {
+  FailureOr<RankedTensorType> weight = weightType(*this, getWeight(), "the weight", 1);
+  FailureOr<int64_t> width = activationWidth(*this, getX(), "the input");
+  if (failed(weight) || failed(width))
+    return failure();
+  int64_t group = weight->getDimSize(0);
+  if (group == 0 || *width % group != 0)
+    return emitOpError() << "expects the input width " << *width
+                         << " to be a multiple of the weight length " << group;
+  if (getEps().convertToDouble() < 0)
+    return emitOpError() << "expects eps >= 0, got " << getEps().convertToDouble();
+  return success();
+}
+
+LogicalResult LinearOp::verify() {
+  FailureOr<RankedTensorType> weight = weightType(*this, getWeight(), "the weight", 2);
+  FailureOr<int64_t> in = activationWidth(*this, getX(), "the input");
+  FailureOr<int64_t> out = activationWidth(*this, getResult(), "the result");
+  if (failed(weight) || failed(in) || failed(out))
+    return failure();
+  if (*in != weight->getDimSize(1))
+    return emitOpError() << "expects the input width " << *in
+                         << " to equal the weight's in-features (dim 1) "
+                         << weight->getDimSize(1);
+  if (*out != weight->getDimSize(0))
+    return emitOpError() << "expects the result width " << *out
+                         << " to equal the weight's out-features (dim 0) "
+                         << weight->getDimSize(0);
+  return verifySameTokenCount(*this, {getX(), getResult()});
+}
+
+LogicalResult RopeOp::verify() {
+  FailureOr<int64_t> width = activationWidth(*this, getX(), "the input");
+  if (failed(width))
+    return failure();
+  int64_t headDim = getHeadDimAttr().getInt();
+  if (headDim <= 0 || headDim % 2 != 0)
+    return emitOpError() << "expects a positive, even head_dim, got " << headDim;
+  if (*width % headDim != 0)
+    return emitOpError() << "expects the input width " << *width
+                         << " to be a multiple of head_dim " << headDim;
+  if (failed(verifyPositive(*this, "theta", getTheta().convertToDouble())))
+    return failure();
+  return verifySameTokenCount(*this, {getX(), getPositions()});
+}
+
+LogicalResult AttentionOp::verify() {
+  int64_t heads = getNumHeadsAttr().getInt();
+  int64_t kvHeads = getNumKvHeadsAttr().getInt();
+  int64_t headDim = getHeadDimAttr().getInt();
+  if (heads <= 0 || kvHeads <= 0 || headDim <= 0)
+    return emitOpError() << "expects positive num_heads, num_kv_heads and "
+                            "head_dim, got "
+                         << heads << ", " << kvHeads << " and " << headDim;
+  if (heads % kvHeads != 0)
+    return emitOpError() << "expects num_heads " << heads
+                         << " to be a multiple of num_kv_heads " << kvHeads;
+  struct Expected {
+    Value value;
+    StringRef what;
+    int64_t width;
+  };
+  for (const Expected &e : {Expected{getQ(), "q", heads * headDim},
+                            Expected{getK(), "k", kvHeads * headDim},
+                            Expected{getV(), "v", kvHeads * headDim},
+                            Expected{getResult(), "the result", heads * headDim}}) {
+    FailureOr<int64_t> width = activationWidth(*this, e.value, e.what);
+    if (failed(width))
+      return failure();
+    if (*width != e.width)
+      return emitOpError() << "expects " << e.what << " to have width "
+                           << e.width << " (heads x head_dim), got " << *width;
+  }
+  // I64Attr accessors return uint64_t; read the signed values.
+  int64_t window = getWindowAttr().getInt(), kvCache = getKvCacheAttr().getInt();
+  if (window < 0)
+    return emitOpError() << "expects window >= 0 (0 = global), got " << window;
+  if (kvCache < 0)
+    return emitOpError() << "expects kv_cache >= 0, got " << kvCache;
+  if (std::optional<APFloat> softcap = getSoftcap())
+    if (failed(verifyPositive(*this, "softcap", softcap->convertToDouble())))
+      return failure();
+  return verifySameTokenCount(*this, {getQ(), getK(), getV(), getPositions(),
+                                      getResult()});
+}
+
+#define GET_OP_CLASSES
+#include "dialects/gemma/IR/GemmaOps.cpp.inc"
