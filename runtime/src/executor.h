@@ -1,0 +1,50 @@
+// The portable executor: interprets a Program one step (up to prefill_chunk
+// tokens) at a time with reference kernels and XNNPACK, over one session's
+// activation buffers and KV caches.
+#ifndef GEMMAC_RUNTIME_SRC_EXECUTOR_H_
+#define GEMMAC_RUNTIME_SRC_EXECUTOR_H_
+
+#include <pthreadpool.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kv_cache.h"
+#include "program.h"
+
+namespace gemmac {
+
+class Executor {
+ public:
+  /// num_threads 0: one per core. Fails with GEMMAC_RESOURCE_EXHAUSTED when the
+  /// buffers or caches cannot be allocated.
+  static gemmac_status create(const Program& program, size_t max_context, size_t prefill_chunk,
+                              size_t num_threads, std::unique_ptr<Executor>* out);
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  /// Runs `count` (<= prefill_chunk) valid tokens at positions first_position...;
+  /// the logits of rows [first_logit_row, count) go to `logits` (row-major,
+  /// vocab floats each); with logits == NULL the logits op is skipped.
+  gemmac_status step(const int32_t* ids, size_t count, int64_t first_position, size_t first_logit_row,
+                     float* logits);
+
+ private:
+  explicit Executor(const Program& program) : program_(program) {}
+  float* buffer(uint32_t value) { return buffers_[program_.valueBuffers()[value]].data(); }
+  size_t width(uint32_t value) const { return static_cast<size_t>(program_.plan().values()->Get(value)->width()); }
+  gemmac_status runAttention(const schema::Op& op, size_t count, int64_t first_position);
+
+  const Program& program_;
+  pthreadpool_t pool_ = nullptr;
+  std::vector<std::vector<float>> buffers_;
+  std::vector<KvCache> caches_;
+  std::vector<float> scores_;  // attention scratch, one row of keys
+};
+
+}  // namespace gemmac
+
+#endif  // GEMMAC_RUNTIME_SRC_EXECUTOR_H_

@@ -1,0 +1,38 @@
+// Keys and values of past tokens for one attention op. Global caches hold one
+// row per context position; sliding-window caches are ring buffers of
+// window + prefill_chunk - 1 rows, so their memory does not grow with the
+// context: a chunk of up to prefill_chunk tokens writes its rows first and its
+// first query still finds the window - 1 keys before it. Rows are f32 (the
+// accuracy target is 1e-4 against float64; bf16 rows would cost ~1e-2).
+#ifndef GEMMAC_RUNTIME_SRC_KV_CACHE_H_
+#define GEMMAC_RUNTIME_SRC_KV_CACHE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "model_generated.h"
+
+namespace gemmac {
+
+class KvCache {
+ public:
+  KvCache(const schema::KvCache& spec, size_t max_context, size_t prefill_chunk);
+
+  size_t slots() const { return slots_; }
+  const float* keys() const { return keys_.data(); }
+  const float* values() const { return values_.data(); }
+
+  /// Stores the rows [tokens, num_kv_heads * head_dim] of positions first_position...
+  void write(const float* k, const float* v, size_t tokens, int64_t first_position);
+
+ private:
+  size_t slots_;
+  size_t row_width_;
+  std::vector<float> keys_;
+  std::vector<float> values_;
+};
+
+}  // namespace gemmac
+
+#endif  // GEMMAC_RUNTIME_SRC_KV_CACHE_H_

@@ -1,0 +1,56 @@
+// gemmac_model_load / free / get_info.
+#include "model.h"
+
+#include <new>
+
+#include "status.h"
+
+namespace {
+
+gemmac_status loadModel(const char* path, gemmac_model* model) {
+  GEMMAC_RETURN_IF_ERROR(gemmac::openModelFile(path, &model->file));
+  const gemmac::schema::Model& root = *model->file.root;
+  const gemmac::schema::Config& config = *root.config();
+  model->vocab_size = config.vocab_size();
+  model->bos_id = config.bos_id();
+  if (config.stop_ids()) model->stop_ids.assign(config.stop_ids()->begin(), config.stop_ids()->end());
+  model->info.vocab_size = config.vocab_size();
+  model->info.hidden_size = config.hidden_size();
+  model->info.num_layers = config.num_layers();
+  model->info.max_context = config.max_context();
+  model->info.sliding_window = config.sliding_window();
+  model->info.bos_id = config.bos_id();
+  if (root.tokenizer() && root.tokenizer()->size() > 0) {
+    gemmac_status status =
+        gemmac::Tokenizer::create(root.tokenizer()->data(), root.tokenizer()->size(), &model->tokenizer);
+    if (status) {
+      gemmac_status wrapped = gemmac::makeStatus(GEMMAC_DATA_LOSS, "%s: embedded tokenizer: %s", path,
+                                                 gemmac_status_get_message(status));
+      gemmac_status_free(status);
+      return wrapped;
+    }
+  }
+  return gemmac::Program::create(model->file, &model->program);
+}
+
+}  // namespace
+
+extern "C" gemmac_status gemmac_model_load(const char* path, gemmac_model** out_model) {
+  if (!path || !out_model) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "model_load: NULL path or out_model");
+  try {
+    std::unique_ptr<gemmac_model> model(new gemmac_model);
+    GEMMAC_RETURN_IF_ERROR(loadModel(path, model.get()));
+    *out_model = model.release();
+    return nullptr;
+  } catch (const std::bad_alloc&) {
+    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "%s: out of memory while loading", path);
+  }
+}
+
+extern "C" void gemmac_model_free(gemmac_model* model) { delete model; }
+
+extern "C" gemmac_status gemmac_model_get_info(const gemmac_model* model, gemmac_model_info* out_info) {
+  if (!model || !out_info) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "model_get_info: NULL argument");
+  *out_info = model->info;
+  return nullptr;
+}

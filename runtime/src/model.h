@@ -1,0 +1,32 @@
+// The loaded model behind the C API's gemmac_model handle: the mapped, verified
+// file, the prepared plan shared by all sessions, and the tokenizer and config
+// facts the app layer (tokenize, generate) reads.
+#ifndef GEMMAC_RUNTIME_SRC_MODEL_H_
+#define GEMMAC_RUNTIME_SRC_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "gemmac/gemmac.h"
+#include "model_file.h"
+#include "program.h"
+#include "tokenizer.h"
+
+struct gemmac_model_s {
+  /// NULL when the file embeds no tokenizer (id-level use only, e.g. tests).
+  std::unique_ptr<gemmac::Tokenizer> tokenizer;
+  std::vector<int32_t> stop_ids;
+  int32_t vocab_size = 0;
+  int32_t bos_id = 0;
+
+  gemmac_model_info info{};
+  gemmac::ModelFile file;
+  std::unique_ptr<gemmac::Program> program;
+  /// XNNPACK operators hold their buffers between setup and run, so steps of
+  /// different sessions of this model take turns.
+  std::mutex run_mutex;
+};
+
+#endif  // GEMMAC_RUNTIME_SRC_MODEL_H_

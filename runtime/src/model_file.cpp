@@ -1,0 +1,129 @@
+#include "model_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "plan_check.h"
+#include "status.h"
+
+namespace gemmac {
+
+gemmac_status MappedFile::open(const char* path, std::unique_ptr<MappedFile>* out) {
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int error = errno;
+    return makeStatus(error == ENOENT || error == ENOTDIR ? GEMMAC_NOT_FOUND : GEMMAC_INVALID_ARGUMENT,
+                      "%s: cannot open: %s", path, std::strerror(error));
+  }
+  struct stat info;
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: not a regular file", path);
+  }
+  size_t size = static_cast<size_t>(info.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: the file is empty", path);
+  }
+  void* data = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int error = errno;
+  ::close(fd);  // the mapping keeps the file alive
+  if (data == MAP_FAILED)
+    return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "%s: cannot map %zu bytes: %s", path, size,
+                      std::strerror(error));
+  out->reset(new MappedFile(static_cast<const uint8_t*>(data), size));
+  return nullptr;
+}
+
+MappedFile::~MappedFile() { munmap(const_cast<uint8_t*>(data_), size_); }
+
+namespace {
+
+size_t dtypeSize(schema::DType dtype) { return dtype == schema::DType::F32 ? 4 : 2; }
+
+// Checks the segment table and binds each tensor to its bytes.
+gemmac_status bindTensors(ModelFile* model) {
+  const char* path = model->path.c_str();
+  const schema::Model& root = *model->root;
+  const size_t file_size = model->file->size();
+  const uint64_t base = root.segment_base();
+  if (base % 64 != 0 || base > file_size)
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: segment_base %llu is not 64-byte aligned inside the %zu-byte file",
+                      path, static_cast<unsigned long long>(base), file_size);
+  if (!root.segments() || !root.tensors())
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: the model has no segment or tensor table", path);
+  const auto& segments = *root.segments();
+  for (uint32_t i = 0; i < segments.size(); ++i) {
+    const schema::Segment* segment = segments.Get(i);
+    uint64_t room = file_size - base;
+    if (segment->offset() % 64 != 0 || segment->offset() > room || segment->size() > room - segment->offset())
+      return makeStatus(GEMMAC_DATA_LOSS,
+                        "%s: segment %u (offset %llu, %llu bytes) is not 64-byte aligned inside the file "
+                        "(%llu bytes after segment_base; truncated?)",
+                        path, i, static_cast<unsigned long long>(segment->offset()),
+                        static_cast<unsigned long long>(segment->size()), static_cast<unsigned long long>(room));
+  }
+  const auto& tensors = *root.tensors();
+  model->tensors.resize(tensors.size());
+  for (uint32_t i = 0; i < tensors.size(); ++i) {
+    const schema::Tensor* tensor = tensors.Get(i);
+    const char* name = tensor->name() ? tensor->name()->c_str() : "?";
+    TensorView& view = model->tensors[i];
+    view.dtype = tensor->dtype();
+    if (view.dtype != schema::DType::F32 && view.dtype != schema::DType::BF16)
+      return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) has unknown dtype %d", path, i, name,
+                        static_cast<int>(view.dtype));
+    if (!tensor->shape())
+      return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) has no shape", path, i, name);
+    // numel is bounded by the file size, so the product cannot overflow.
+    uint64_t numel = 1;
+    for (int64_t dim : *tensor->shape()) {
+      if (dim < 0 || (dim > 0 && numel > file_size / static_cast<uint64_t>(dim)))
+        return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) has an impossible shape", path, i, name);
+      numel *= static_cast<uint64_t>(dim);
+      view.shape.push_back(dim);
+    }
+    if (tensor->segment() >= segments.size())
+      return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) refers to segment %u of %u", path, i, name,
+                        tensor->segment(), segments.size());
+    const schema::Segment* segment = segments.Get(tensor->segment());
+    if (segment->size() != numel * dtypeSize(view.dtype))
+      return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) needs %llu bytes but segment %u holds %llu", path,
+                        i, name, static_cast<unsigned long long>(numel * dtypeSize(view.dtype)),
+                        tensor->segment(), static_cast<unsigned long long>(segment->size()));
+    view.numel = numel;
+    view.data = model->file->data() + base + segment->offset();
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+gemmac_status openModelFile(const char* path, ModelFile* out) {
+  out->path = path;
+  GEMMAC_RETURN_IF_ERROR(MappedFile::open(path, &out->file));
+  const uint8_t* data = out->file->data();
+  const size_t size = out->file->size();
+  if (size < 8 || !schema::ModelBufferHasIdentifier(data))
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: not a gemmac model file (no \"%s\" identifier)", path,
+                      schema::ModelIdentifier());
+  // FlatBuffer offsets are 32-bit: the FlatBuffer part is within the first 2 GB
+  // even when the weights make the file larger.
+  flatbuffers::Verifier verifier(data, std::min<size_t>(size, FLATBUFFERS_MAX_BUFFER_SIZE - 1));
+  if (!schema::VerifyModelBuffer(verifier))
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: the model FlatBuffer is corrupt or truncated", path);
+  out->root = schema::GetModel(data);
+  if (out->root->format_version() != kFormatVersion)
+    return makeStatus(GEMMAC_UNIMPLEMENTED, "%s: format version %u is not supported (this runtime reads version %u)",
+                      path, out->root->format_version(), kFormatVersion);
+  GEMMAC_RETURN_IF_ERROR(bindTensors(out));
+  return checkPlan(*out);
+}
+
+}  // namespace gemmac

@@ -1,0 +1,104 @@
+#include "program.h"
+
+#include <algorithm>
+
+#include "kernels.h"
+#include "status.h"
+
+namespace gemmac {
+namespace {
+
+const char* tensorName(const ModelFile& file, uint32_t index) {
+  const schema::Tensor* tensor = file.root->tensors()->Get(index);
+  return tensor->name() ? tensor->name()->c_str() : "?";
+}
+
+}  // namespace
+
+gemmac_status Program::create(const ModelFile& file, std::unique_ptr<Program>* out) {
+  std::unique_ptr<Program> program(new Program);
+  program->plan_ = file.root->plan();
+  for (const schema::Op* op : *program->plan_->ops()) {
+    PreparedOp prepared;
+    prepared.op = op;
+    prepared.kind = op->kind_type();
+    switch (prepared.kind) {
+      case schema::OpKind::EmbedOp:
+        prepared.table = &file.tensors[op->kind_as_EmbedOp()->table()];
+        break;
+      case schema::OpKind::RmsNormOp: {
+        const TensorView& weight = file.tensors[op->kind_as_RmsNormOp()->weight()];
+        prepared.norm_weight.resize(weight.numel);
+        if (weight.dtype == schema::DType::BF16)
+          gemmac_bf16_to_f32_generic(static_cast<const uint16_t*>(weight.data), weight.numel,
+                                     prepared.norm_weight.data());
+        else
+          prepared.norm_weight.assign(static_cast<const float*>(weight.data),
+                                      static_cast<const float*>(weight.data) + weight.numel);
+        break;
+      }
+      case schema::OpKind::LinearOp:
+      case schema::OpKind::LogitsOp: {
+        uint32_t index = prepared.kind == schema::OpKind::LinearOp ? op->kind_as_LinearOp()->weight()
+                                                                    : op->kind_as_LogitsOp()->weight();
+        GEMMAC_RETURN_IF_ERROR(Linear::create(file.tensors[index], tensorName(file, index), &prepared.linear));
+        break;
+      }
+      default:
+        break;  // no weights
+    }
+    program->ops_.push_back(std::move(prepared));
+  }
+  program->assignBuffers();
+  *out = std::move(program);
+  return nullptr;
+}
+
+// Greedy liveness-based reuse: a value's buffer returns to the pool after its
+// last reader, so memory follows the widest live set rather than the layer count.
+void Program::assignBuffers() {
+  const uint32_t value_count = plan_->values()->size();
+  std::vector<size_t> last_use(value_count, 0);
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    for (uint32_t id : *ops_[i].op->inputs()) last_use[id] = i;
+    for (uint32_t id : *ops_[i].op->outputs()) last_use[id] = std::max(last_use[id], i);
+  }
+  value_buffers_.assign(value_count, kOutputBuffer);
+  std::vector<bool> released(value_count, false);
+  std::vector<int32_t> free_buffers;
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    for (uint32_t id : *ops_[i].op->outputs()) {
+      if (id == plan_->output()) continue;
+      size_t width = static_cast<size_t>(plan_->values()->Get(id)->width());
+      // The smallest free buffer that fits, else the widest free one (grown).
+      size_t best = free_buffers.size();
+      for (size_t f = 0; f < free_buffers.size(); ++f) {
+        if (best == free_buffers.size()) {
+          best = f;
+          continue;
+        }
+        size_t w = buffer_widths_[free_buffers[f]], best_w = buffer_widths_[free_buffers[best]];
+        if (w >= width ? (best_w < width || w < best_w) : (best_w < width && w > best_w)) best = f;
+      }
+      int32_t buffer;
+      if (best == free_buffers.size()) {
+        buffer = static_cast<int32_t>(buffer_widths_.size());
+        buffer_widths_.push_back(width);
+      } else {
+        buffer = free_buffers[best];
+        free_buffers.erase(free_buffers.begin() + static_cast<ptrdiff_t>(best));
+        buffer_widths_[buffer] = std::max(buffer_widths_[buffer], width);
+      }
+      value_buffers_[id] = buffer;
+    }
+    auto release = [&](uint32_t id) {
+      if (last_use[id] != i || released[id] || value_buffers_[id] == kOutputBuffer) return;
+      released[id] = true;
+      free_buffers.push_back(value_buffers_[id]);
+    };
+    for (uint32_t id : *ops_[i].op->inputs()) release(id);
+    for (uint32_t id : *ops_[i].op->outputs()) release(id);
+  }
+}
+
+}  // namespace gemmac

@@ -1,0 +1,50 @@
+// A verified plan prepared for execution: weights bound or packed, and each
+// value assigned a reusable activation buffer. Immutable once created and
+// shared by all sessions of a model.
+#ifndef GEMMAC_RUNTIME_SRC_PROGRAM_H_
+#define GEMMAC_RUNTIME_SRC_PROGRAM_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "linear.h"
+#include "model_file.h"
+
+namespace gemmac {
+
+struct PreparedOp {
+  const schema::Op* op;
+  schema::OpKind kind;
+  const TensorView* table = nullptr;  // EmbedOp: used in place from the file
+  std::vector<float> norm_weight;     // RmsNormOp: widened to f32
+  std::unique_ptr<Linear> linear;     // LinearOp, LogitsOp
+};
+
+class Program {
+ public:
+  /// The plan output has no buffer: the logits go straight to the caller.
+  static constexpr int32_t kOutputBuffer = -1;
+
+  static gemmac_status create(const ModelFile& file, std::unique_ptr<Program>* out);
+
+  const schema::Plan& plan() const { return *plan_; }
+  const std::vector<PreparedOp>& ops() const { return ops_; }
+  /// Buffer index of every value (kOutputBuffer for the plan output).
+  const std::vector<int32_t>& valueBuffers() const { return value_buffers_; }
+  /// Features per token of every buffer.
+  const std::vector<size_t>& bufferWidths() const { return buffer_widths_; }
+
+ private:
+  void assignBuffers();
+
+  const schema::Plan* plan_ = nullptr;
+  std::vector<PreparedOp> ops_;
+  std::vector<int32_t> value_buffers_;
+  std::vector<size_t> buffer_widths_;
+};
+
+}  // namespace gemmac
+
+#endif  // GEMMAC_RUNTIME_SRC_PROGRAM_H_

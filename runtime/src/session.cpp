@@ -1,0 +1,126 @@
+// gemmac_session_*: option defaults, argument checks (all before any state
+// changes), and chunking of prompts into executor steps.
+#include "session.h"
+
+#include <algorithm>
+#include <mutex>
+#include <new>
+#include <thread>
+
+#include "status.h"
+
+namespace {
+
+constexpr int32_t kDefaultPrefillChunk = 128;
+
+// Token ids and the context are checked before anything runs, so a failed
+// call leaves the session as it was.
+gemmac_status checkTokens(const gemmac_session* session, const int32_t* ids, size_t count, const char* call) {
+  if (!ids && count > 0) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: NULL ids", call);
+  const int32_t vocab = session->model->vocab_size;
+  for (size_t i = 0; i < count; ++i)
+    if (ids[i] < 0 || ids[i] >= vocab)
+      return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: token id %d at index %zu is outside the vocabulary [0, %d)",
+                                call, ids[i], i, vocab);
+  const size_t context = static_cast<size_t>(session->options.max_context);
+  if (count > context - session->position)
+    return gemmac::makeStatus(GEMMAC_OUT_OF_RANGE, "%s: prompt of %zu tokens does not fit the context of %zu (position %zu)",
+                              call, count, context, session->position);
+  return nullptr;
+}
+
+// One executor step; logits of rows [first_logit_row, count) when logits != NULL.
+gemmac_status runStep(gemmac_session* session, const int32_t* ids, size_t count, size_t first_logit_row,
+                      float* logits) {
+  std::lock_guard<std::mutex> lock(session->model->run_mutex);
+  GEMMAC_RETURN_IF_ERROR(session->executor->step(ids, count, static_cast<int64_t>(session->position),
+                                                 first_logit_row, logits));
+  session->position += count;
+  return nullptr;
+}
+
+}  // namespace
+
+extern "C" void gemmac_session_options_init(gemmac_session_options* options) {
+  if (!options) return;
+  options->max_context = 0;
+  options->prefill_chunk = 0;
+  options->num_threads = 0;
+}
+
+extern "C" gemmac_status gemmac_session_create(gemmac_model* model, const gemmac_session_options* options,
+                                               gemmac_session** out_session) {
+  if (!model || !out_session)
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "session_create: NULL model or out_session");
+  gemmac_session_options resolved;
+  gemmac_session_options_init(&resolved);
+  if (options) resolved = *options;
+  const int32_t model_context = model->info.max_context;
+  if (resolved.max_context < 0 || resolved.max_context > model_context)
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "session_create: max_context %d is outside [0, %d]",
+                              resolved.max_context, model_context);
+  if (resolved.prefill_chunk < 0 || resolved.num_threads < 0)
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "session_create: negative prefill_chunk %d or num_threads %d",
+                              resolved.prefill_chunk, resolved.num_threads);
+  if (resolved.max_context == 0) resolved.max_context = model_context;
+  if (resolved.prefill_chunk == 0) resolved.prefill_chunk = kDefaultPrefillChunk;
+  // A chunk longer than the context could never be filled.
+  if (resolved.prefill_chunk > resolved.max_context) resolved.prefill_chunk = resolved.max_context;
+  if (resolved.num_threads == 0) resolved.num_threads = static_cast<int32_t>(std::thread::hardware_concurrency());
+  try {
+    std::unique_ptr<gemmac_session> session(new gemmac_session);
+    session->model = model;
+    session->options = resolved;
+    GEMMAC_RETURN_IF_ERROR(gemmac::Executor::create(*model->program, static_cast<size_t>(resolved.max_context),
+                                                    static_cast<size_t>(resolved.prefill_chunk),
+                                                    static_cast<size_t>(resolved.num_threads), &session->executor));
+    *out_session = session.release();
+    return nullptr;
+  } catch (const std::bad_alloc&) {
+    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "session_create: out of memory");
+  }
+}
+
+extern "C" void gemmac_session_free(gemmac_session* session) { delete session; }
+
+extern "C" void gemmac_session_reset(gemmac_session* session) {
+  // Stale cache rows are never read: attention only sees positions < position.
+  if (session) session->position = 0;
+}
+
+extern "C" size_t gemmac_session_get_position(const gemmac_session* session) {
+  return session ? session->position : 0;
+}
+
+extern "C" gemmac_status gemmac_session_prefill(gemmac_session* session, const int32_t* ids, size_t count,
+                                                float* last_logits) {
+  if (!session) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "prefill: NULL session");
+  if (count == 0 && last_logits)
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "prefill: no tokens to give logits for");
+  GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "prefill"));
+  const size_t chunk = static_cast<size_t>(session->options.prefill_chunk);
+  for (size_t start = 0; start < count; start += chunk) {
+    size_t n = std::min(chunk, count - start);
+    bool last = start + n == count;
+    // Only the final token's logits are wanted: earlier chunks skip the logits op.
+    GEMMAC_RETURN_IF_ERROR(runStep(session, ids + start, n, n - 1, last ? last_logits : nullptr));
+  }
+  return nullptr;
+}
+
+extern "C" gemmac_status gemmac_session_evaluate(gemmac_session* session, const int32_t* ids, size_t count,
+                                                 float* logits) {
+  if (!session || !logits) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "evaluate: NULL session or logits");
+  const size_t chunk = static_cast<size_t>(session->options.prefill_chunk);
+  if (count == 0 || count > chunk)
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "evaluate: %zu tokens; one step takes 1 to %zu (prefill_chunk)",
+                              count, chunk);
+  GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "evaluate"));
+  return runStep(session, ids, count, 0, logits);
+}
+
+extern "C" gemmac_status gemmac_session_decode(gemmac_session* session, int32_t id, float* logits) {
+  if (!session) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "decode: NULL session");
+  GEMMAC_RETURN_IF_ERROR(checkTokens(session, &id, 1, "decode"));
+  return runStep(session, &id, 1, 0, logits);
+}

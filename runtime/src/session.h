@@ -1,0 +1,20 @@
+// The session behind the C API's gemmac_session handle: one sequence, its
+// position and the executor holding its KV caches.
+#ifndef GEMMAC_RUNTIME_SRC_SESSION_H_
+#define GEMMAC_RUNTIME_SRC_SESSION_H_
+
+#include <cstddef>
+#include <memory>
+
+#include "executor.h"
+#include "gemmac/gemmac.h"
+#include "model.h"
+
+struct gemmac_session_s {
+  gemmac_model* model = nullptr;
+  gemmac_session_options options{};  // resolved: no zeros left
+  std::unique_ptr<gemmac::Executor> executor;
+  size_t position = 0;  // tokens in the KV cache
+};
+
+#endif  // GEMMAC_RUNTIME_SRC_SESSION_H_
