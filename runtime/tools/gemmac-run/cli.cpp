@@ -69,7 +69,7 @@ bool reportError(gemmac_status status, const char* context) {
 bool openSession(const std::string& path, const gemmac_session_options& options, ModelPtr* model,
                  SessionPtr* session) {
   gemmac_model* raw_model = nullptr;
-  if (reportError(gemmac_model_load(path.c_str(), &raw_model), path.c_str())) return false;
+  if (reportError(gemmac_model_load(path.c_str(), &raw_model), "load")) return false;
   model->reset(raw_model);
   gemmac_session* raw_session = nullptr;
   if (reportError(gemmac_session_create(raw_model, &options, &raw_session), "session"))

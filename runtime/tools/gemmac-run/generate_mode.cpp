@@ -68,7 +68,8 @@ int runGenerate(int argc, char** argv) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fputc('\n', stdout);
   if (reportError(status, "generate")) return 1;
-  std::fprintf(stderr, "gemmac-run: %zu tokens generated in %.2f s (prefill included)\n", count, seconds);
+  std::fprintf(stderr, "gemmac-run: %zu tokens generated in %.2f s (prefill included)\n", count,
+               seconds);
   return 0;
 }
 
