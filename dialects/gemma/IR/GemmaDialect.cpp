@@ -29,10 +29,11 @@ LogicalResult GemmaDialect::verifyOperationAttribute(Operation *op,
   if (attr.getName() == kWeightsAttrName) {
     auto path = dyn_cast<StringAttr>(attr.getValue());
     if (!path || path.getValue().empty())
-      return op->emitError() << "'" << kWeightsAttrName
-                             << "' must be a non-empty string (the safetensors path)";
+      return op->emitError()
+             << "'" << kWeightsAttrName
+             << "' must be a non-empty string (the safetensors path)";
     return success();
   }
-  return op->emitError() << "unknown gemma attribute '" << attr.getName().getValue()
-                         << "'";
+  return op->emitError() << "unknown gemma attribute '"
+                         << attr.getName().getValue() << "'";
 }

@@ -1,4 +1,5 @@
-//===- GemmaDialect.h - gemma dialect declaration -----------------*- C++ -*-===//
+//===- GemmaDialect.h - gemma dialect declaration -----------------*- C++
+//-*-===//
 #ifndef GEMMAC_DIALECTS_GEMMA_IR_GEMMADIALECT_H
 #define GEMMAC_DIALECTS_GEMMA_IR_GEMMADIALECT_H
 

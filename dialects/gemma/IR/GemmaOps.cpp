@@ -84,7 +84,8 @@ LogicalResult WeightOp::verify() {
 }
 
 LogicalResult EmbedOp::verify() {
-  FailureOr<RankedTensorType> table = weightType(*this, getTable(), "the table", 2);
+  FailureOr<RankedTensorType> table =
+      weightType(*this, getTable(), "the table", 2);
   FailureOr<int64_t> width = activationWidth(*this, getResult(), "the result");
   if (failed(table) || failed(width))
     return failure();
@@ -96,7 +97,8 @@ LogicalResult EmbedOp::verify() {
 }
 
 LogicalResult LogitsOp::verify() {
-  FailureOr<RankedTensorType> table = weightType(*this, getTable(), "the table", 2);
+  FailureOr<RankedTensorType> table =
+      weightType(*this, getTable(), "the table", 2);
   FailureOr<int64_t> width = activationWidth(*this, getX(), "the input");
   FailureOr<int64_t> vocab = activationWidth(*this, getResult(), "the result");
   if (failed(table) || failed(width) || failed(vocab))
@@ -116,7 +118,8 @@ LogicalResult LogitsOp::verify() {
 }
 
 LogicalResult RmsNormOp::verify() {
-  FailureOr<RankedTensorType> weight = weightType(*this, getWeight(), "the weight", 1);
+  FailureOr<RankedTensorType> weight =
+      weightType(*this, getWeight(), "the weight", 1);
   FailureOr<int64_t> width = activationWidth(*this, getX(), "the input");
   if (failed(weight) || failed(width))
     return failure();
@@ -125,12 +128,14 @@ LogicalResult RmsNormOp::verify() {
     return emitOpError() << "expects the input width " << *width
                          << " to be a multiple of the weight length " << group;
   if (getEps().convertToDouble() < 0)
-    return emitOpError() << "expects eps >= 0, got " << getEps().convertToDouble();
+    return emitOpError() << "expects eps >= 0, got "
+                         << getEps().convertToDouble();
   return success();
 }
 
 LogicalResult LinearOp::verify() {
-  FailureOr<RankedTensorType> weight = weightType(*this, getWeight(), "the weight", 2);
+  FailureOr<RankedTensorType> weight =
+      weightType(*this, getWeight(), "the weight", 2);
   FailureOr<int64_t> in = activationWidth(*this, getX(), "the input");
   FailureOr<int64_t> out = activationWidth(*this, getResult(), "the result");
   if (failed(weight) || failed(in) || failed(out))
@@ -152,7 +157,8 @@ LogicalResult RopeOp::verify() {
     return failure();
   int64_t headDim = getHeadDimAttr().getInt();
   if (headDim <= 0 || headDim % 2 != 0)
-    return emitOpError() << "expects a positive, even head_dim, got " << headDim;
+    return emitOpError() << "expects a positive, even head_dim, got "
+                         << headDim;
   if (*width % headDim != 0)
     return emitOpError() << "expects the input width " << *width
                          << " to be a multiple of head_dim " << headDim;
@@ -177,10 +183,11 @@ LogicalResult AttentionOp::verify() {
     StringRef what;
     int64_t width;
   };
-  for (const Expected &e : {Expected{getQ(), "q", heads * headDim},
-                            Expected{getK(), "k", kvHeads * headDim},
-                            Expected{getV(), "v", kvHeads * headDim},
-                            Expected{getResult(), "the result", heads * headDim}}) {
+  for (const Expected &e :
+       {Expected{getQ(), "q", heads * headDim},
+        Expected{getK(), "k", kvHeads * headDim},
+        Expected{getV(), "v", kvHeads * headDim},
+        Expected{getResult(), "the result", heads * headDim}}) {
     FailureOr<int64_t> width = activationWidth(*this, e.value, e.what);
     if (failed(width))
       return failure();
@@ -189,7 +196,8 @@ LogicalResult AttentionOp::verify() {
                            << e.width << " (heads x head_dim), got " << *width;
   }
   // I64Attr accessors return uint64_t; read the signed values.
-  int64_t window = getWindowAttr().getInt(), kvCache = getKvCacheAttr().getInt();
+  int64_t window = getWindowAttr().getInt(),
+          kvCache = getKvCacheAttr().getInt();
   if (window < 0)
     return emitOpError() << "expects window >= 0 (0 = global), got " << window;
   if (kvCache < 0)
@@ -197,8 +205,8 @@ LogicalResult AttentionOp::verify() {
   if (std::optional<APFloat> softcap = getSoftcap())
     if (failed(verifyPositive(*this, "softcap", softcap->convertToDouble())))
       return failure();
-  return verifySameTokenCount(*this, {getQ(), getK(), getV(), getPositions(),
-                                      getResult()});
+  return verifySameTokenCount(
+      *this, {getQ(), getK(), getV(), getPositions(), getResult()});
 }
 
 #define GET_OP_CLASSES

@@ -1,4 +1,5 @@
-//===- GemmaOps.h - gemma dialect operations ----------------------*- C++ -*-===//
+//===- GemmaOps.h - gemma dialect operations ----------------------*- C++
+//-*-===//
 #ifndef GEMMAC_DIALECTS_GEMMA_IR_GEMMAOPS_H
 #define GEMMAC_DIALECTS_GEMMA_IR_GEMMAOPS_H
 
