@@ -1,0 +1,185 @@
+// gemmac_model_load on good and broken .gmf files: every failure is a status
+// with the right code and a message naming the problem, never a crash.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "gemmac/gemmac.h"
+#include "tiny_model.h"
+
+namespace gemmac::test {
+namespace {
+
+struct LoadResult {
+  gemmac_status_code code;
+  std::string message;
+};
+
+LoadResult loadBytes(const std::vector<uint8_t>& bytes, const char* name = "model.gmf") {
+  std::string path = writeTempFile(name, bytes);
+  gemmac_model* model = nullptr;
+  gemmac_status status = gemmac_model_load(path.c_str(), &model);
+  LoadResult result{gemmac_status_get_code(status), gemmac_status_get_message(status)};
+  gemmac_status_free(status);
+  gemmac_model_free(model);
+  std::remove(path.c_str());
+  return result;
+}
+
+ModelSpec smallSpec() {
+  TinyConfig config;
+  config.layers = 1;
+  config.hidden = 16;
+  config.intermediate = 16;
+  config.heads = 2;
+  config.head_dim = 8;
+  config.vocab = 8;
+  return makeTinyModel(config);
+}
+
+TEST(Loader, LoadsAGoodModel) {
+  ModelSpec spec = makeTinyModel(TinyConfig{});
+  std::string path = writeTempFile("good.gmf", serialize(spec));
+  gemmac_model* model = nullptr;
+  gemmac_status status = gemmac_model_load(path.c_str(), &model);
+  ASSERT_EQ(status, nullptr) << gemmac_status_get_message(status);
+  gemmac_model_info info;
+  ASSERT_EQ(gemmac_model_get_info(model, &info), nullptr);
+  EXPECT_EQ(info.vocab_size, 100);
+  EXPECT_EQ(info.hidden_size, 64);
+  EXPECT_EQ(info.num_layers, 2);
+  EXPECT_EQ(info.max_context, 64);
+  EXPECT_EQ(info.sliding_window, 4);
+  EXPECT_EQ(info.bos_id, 2);
+  gemmac_model_free(model);
+  std::remove(path.c_str());
+}
+
+TEST(Loader, LoadsTheEmbeddedTokenizer) {
+  ModelSpec spec = smallSpec();
+  std::ifstream in(GEMMAC_REFERENCE_DIR "/tokenizer/tokenizer.model", std::ios::binary);
+  spec.tokenizer.assign(std::istreambuf_iterator<char>(in), {});
+  ASSERT_FALSE(spec.tokenizer.empty());
+  std::string path = writeTempFile("tokenizer.gmf", serialize(spec));
+  gemmac_model* model = nullptr;
+  gemmac_status status = gemmac_model_load(path.c_str(), &model);
+  ASSERT_EQ(status, nullptr) << gemmac_status_get_message(status);
+  size_t count = 0;
+  status = gemmac_model_tokenize(model, "Hello", 5, nullptr, 0, &count);
+  EXPECT_EQ(status, nullptr) << gemmac_status_get_message(status);
+  EXPECT_GT(count, 0u);
+  gemmac_model_free(model);
+  std::remove(path.c_str());
+
+  spec.tokenizer = {1, 2, 3};
+  LoadResult broken = loadBytes(serialize(spec));
+  EXPECT_EQ(broken.code, GEMMAC_DATA_LOSS);
+  EXPECT_NE(broken.message.find("tokenizer"), std::string::npos) << broken.message;
+}
+
+TEST(Loader, MissingFile) {
+  gemmac_model* model = nullptr;
+  gemmac_status status = gemmac_model_load("/nonexistent/dir/model.gmf", &model);
+  EXPECT_EQ(gemmac_status_get_code(status), GEMMAC_NOT_FOUND);
+  EXPECT_NE(std::string(gemmac_status_get_message(status)).find("/nonexistent/dir/model.gmf"), std::string::npos);
+  EXPECT_EQ(model, nullptr);
+  gemmac_status_free(status);
+}
+
+TEST(Loader, WrongIdentifier) {
+  std::vector<uint8_t> bytes = serialize(smallSpec());
+  std::memcpy(&bytes[4], "GGUF", 4);
+  LoadResult result = loadBytes(bytes, "ident.gmf");
+  EXPECT_EQ(result.code, GEMMAC_DATA_LOSS);
+  EXPECT_NE(result.message.find("not a gemmac model file"), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("ident.gmf"), std::string::npos) << result.message;
+}
+
+TEST(Loader, UnknownVersion) {
+  ModelSpec spec = smallSpec();
+  spec.format_version = 2;
+  LoadResult result = loadBytes(serialize(spec));
+  EXPECT_EQ(result.code, GEMMAC_UNIMPLEMENTED);
+  EXPECT_NE(result.message.find("format version 2"), std::string::npos) << result.message;
+}
+
+TEST(Loader, EveryTruncationFails) {
+  std::vector<uint8_t> bytes = serialize(smallSpec());
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    LoadResult result = loadBytes(std::vector<uint8_t>(bytes.begin(), bytes.begin() + length));
+    ASSERT_EQ(result.code, GEMMAC_DATA_LOSS) << "length " << length << ": " << result.message;
+  }
+}
+
+// Flipped bytes may still form a valid model (e.g. a changed weight), so only
+// "no crash, and a failure has a message" is required.
+TEST(Loader, FlippedBytesNeverCrash) {
+  ModelSpec spec = smallSpec();
+  std::vector<uint8_t> bytes = serialize(spec);
+  size_t flatbuffer_end = bytes.size();
+  for (const TensorSpec& tensor : spec.tensors) flatbuffer_end -= (tensor.bytes.size() + 63) / 64 * 64;
+  int failures = 0;
+  for (size_t i = 0; i < flatbuffer_end; ++i)
+    for (uint8_t mask : {0x01, 0x80, 0xff}) {
+      std::vector<uint8_t> corrupt = bytes;
+      corrupt[i] ^= mask;
+      LoadResult result = loadBytes(corrupt);
+      if (result.code != GEMMAC_OK) {
+        ++failures;
+        ASSERT_FALSE(result.message.empty());
+      }
+    }
+  EXPECT_GT(failures, 0);
+}
+
+TEST(Loader, SegmentOutOfRange) {
+  std::vector<uint8_t> bytes = serialize(smallSpec());
+  bytes.resize(bytes.size() - 64);  // the last segment now overruns the file
+  LoadResult result = loadBytes(bytes);
+  EXPECT_EQ(result.code, GEMMAC_DATA_LOSS);
+  EXPECT_NE(result.message.find("segment"), std::string::npos) << result.message;
+}
+
+TEST(Loader, TensorSizeMismatch) {
+  ModelSpec spec = smallSpec();
+  spec.tensors[1].shape[0] += 1;
+  LoadResult result = loadBytes(serialize(spec));
+  EXPECT_EQ(result.code, GEMMAC_DATA_LOSS);
+  EXPECT_NE(result.message.find(spec.tensors[1].name), std::string::npos) << result.message;
+}
+
+TEST(Loader, PlanErrorsNameTheOp) {
+  struct Case {
+    const char* what;
+    void (*corrupt)(ModelSpec*);
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"value out of range", [](ModelSpec* s) { s->ops[1].inputs[0] = 999; }, "out of range"},
+      {"read before write", [](ModelSpec* s) { s->ops[1].inputs[0] = s->ops[5].outputs[0]; }, "before"},
+      {"tensor out of range", [](ModelSpec* s) { s->ops[2].weight = 999; }, "tensor index 999"},
+      {"linear width", [](ModelSpec* s) { s->widths[s->ops[2].outputs[0]] += 1; }, "LinearOp"},
+      {"input count", [](ModelSpec* s) { s->ops.back().inputs.push_back(0); }, "inputs"},
+      {"kv cache index", [](ModelSpec* s) {
+         for (OpSpec& op : s->ops)
+           if (op.kind == schema::OpKind::AttentionOp) op.cache = 7;
+       }, "kv cache 7"},
+      {"window larger than ring", [](ModelSpec* s) {
+         for (OpSpec& op : s->ops)
+           if (op.kind == schema::OpKind::AttentionOp) op.window = 100;
+       }, "window"},
+      {"output not logits", [](ModelSpec* s) { s->output = s->ops[1].outputs[0]; }, "plan output"},
+  };
+  for (const Case& c : cases) {
+    ModelSpec spec = smallSpec();
+    c.corrupt(&spec);
+    LoadResult result = loadBytes(serialize(spec));
+    EXPECT_EQ(result.code, GEMMAC_DATA_LOSS) << c.what;
+    EXPECT_NE(result.message.find(c.expected), std::string::npos) << c.what << ": " << result.message;
+  }
+}
+
+}  // namespace
+}  // namespace gemmac::test

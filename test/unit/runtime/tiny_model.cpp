@@ -1,0 +1,307 @@
+#include "tiny_model.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <random>
+#include <stdexcept>
+
+namespace gemmac::test {
+namespace {
+
+namespace fb = flatbuffers;
+
+fb::Offset<void> createKind(fb::FlatBufferBuilder& b, const OpSpec& op) {
+  switch (op.kind) {
+    case schema::OpKind::EmbedOp: return schema::CreateEmbedOp(b, op.weight, op.scale).Union();
+    case schema::OpKind::RmsNormOp: return schema::CreateRmsNormOp(b, op.weight, op.eps, true).Union();
+    case schema::OpKind::LinearOp: return schema::CreateLinearOp(b, op.weight).Union();
+    case schema::OpKind::RopeOp: return schema::CreateRopeOp(b, op.head_dim, op.theta).Union();
+    case schema::OpKind::AttentionOp:
+      return schema::CreateAttentionOp(b, op.num_heads, op.num_kv_heads, op.head_dim, op.scale, op.window, op.cache,
+                                       op.softcap)
+          .Union();
+    case schema::OpKind::GeluTanhOp: return schema::CreateGeluTanhOp(b).Union();
+    case schema::OpKind::MulOp: return schema::CreateMulOp(b).Union();
+    case schema::OpKind::AddOp: return schema::CreateAddOp(b).Union();
+    case schema::OpKind::LogitsOp: return schema::CreateLogitsOp(b, op.weight, op.softcap).Union();
+    default: return 0;
+  }
+}
+
+std::vector<uint8_t> buildFlatBuffer(const ModelSpec& spec, uint64_t segment_base,
+                                     const std::vector<schema::Segment>& segments) {
+  fb::FlatBufferBuilder b;
+  b.ForceDefaults(true);  // the size must not depend on segment_base's value
+  auto config = schema::CreateConfigDirect(b, "gemma3_text", spec.vocab_size, spec.hidden_size,
+                                           spec.intermediate_size, spec.num_layers, spec.num_heads,
+                                           spec.num_kv_heads, spec.head_dim, spec.max_context, spec.sliding_window,
+                                           spec.bos_id, 0, &spec.stop_ids);
+  std::vector<fb::Offset<schema::Value>> values;
+  for (int32_t width : spec.widths) values.push_back(schema::CreateValue(b, width));
+  std::vector<fb::Offset<schema::Op>> ops;
+  for (const OpSpec& op : spec.ops)
+    ops.push_back(schema::CreateOpDirect(b, op.kind, createKind(b, op), &op.inputs, &op.outputs));
+  std::vector<fb::Offset<schema::KvCache>> caches;
+  for (const KvCacheSpec& cache : spec.caches)
+    caches.push_back(schema::CreateKvCache(b, cache.kind, cache.window, cache.num_kv_heads, cache.head_dim));
+  auto plan = schema::CreatePlanDirect(b, &values, &ops, spec.output, &caches);
+  std::vector<fb::Offset<schema::Tensor>> tensors;
+  for (size_t i = 0; i < spec.tensors.size(); ++i)
+    tensors.push_back(schema::CreateTensorDirect(b, spec.tensors[i].name.c_str(), spec.tensors[i].dtype,
+                                                 &spec.tensors[i].shape, static_cast<uint32_t>(i)));
+  auto model = schema::CreateModelDirect(b, spec.format_version, "gemmac tiny-model test", config, plan, &tensors,
+                                         &segments, segment_base, spec.tokenizer.empty() ? nullptr : &spec.tokenizer);
+  schema::FinishModelBuffer(b, model);
+  return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+}
+
+uint64_t align64(uint64_t n) { return (n + 63) / 64 * 64; }
+
+uint16_t toBf16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  bits += 0x7fff + ((bits >> 16) & 1);  // round to nearest even
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+TensorSpec randomTensor(std::mt19937& rng, const std::string& name, std::vector<int64_t> shape, float stddev,
+                        schema::DType dtype) {
+  std::normal_distribution<float> dist(0.0f, stddev);
+  size_t numel = 1;
+  for (int64_t d : shape) numel *= static_cast<size_t>(d);
+  TensorSpec tensor{name, dtype, shape, {}};
+  tensor.bytes.resize(numel * (dtype == schema::DType::BF16 ? 2 : 4));
+  for (size_t i = 0; i < numel; ++i) {
+    float v = dist(rng);
+    if (dtype == schema::DType::BF16) {
+      uint16_t h = toBf16(v);
+      std::memcpy(&tensor.bytes[2 * i], &h, 2);
+    } else {
+      std::memcpy(&tensor.bytes[4 * i], &v, 4);
+    }
+  }
+  return tensor;
+}
+
+std::vector<double> tensorValues(const TensorSpec& tensor) {
+  size_t size = tensor.dtype == schema::DType::BF16 ? 2 : 4;
+  std::vector<double> out(tensor.bytes.size() / size);
+  for (size_t i = 0; i < out.size(); ++i) {
+    float v;
+    if (tensor.dtype == schema::DType::BF16) {
+      uint32_t bits = 0;
+      std::memcpy(reinterpret_cast<char*>(&bits) + 2, &tensor.bytes[2 * i], 2);
+      std::memcpy(&v, &bits, 4);
+    } else {
+      std::memcpy(&v, &tensor.bytes[4 * i], 4);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<uint8_t> serialize(const ModelSpec& spec) {
+  std::vector<schema::Segment> segments;
+  uint64_t offset = 0;
+  for (const TensorSpec& tensor : spec.tensors) {
+    segments.emplace_back(offset, tensor.bytes.size());
+    offset = align64(offset + tensor.bytes.size());
+  }
+  uint64_t base = align64(buildFlatBuffer(spec, 64, segments).size());
+  std::vector<uint8_t> file = buildFlatBuffer(spec, base, segments);
+  file.resize(base);
+  for (size_t i = 0; i < spec.tensors.size(); ++i) {
+    file.resize(base + segments[i].offset());
+    file.insert(file.end(), spec.tensors[i].bytes.begin(), spec.tensors[i].bytes.end());
+  }
+  return file;
+}
+
+ModelSpec makeTinyModel(const TinyConfig& c) {
+  std::mt19937 rng(c.seed);
+  ModelSpec spec;
+  spec.vocab_size = c.vocab;
+  spec.hidden_size = c.hidden;
+  spec.intermediate_size = c.intermediate;
+  spec.num_layers = c.layers;
+  spec.num_heads = c.heads;
+  spec.num_kv_heads = c.kv_heads;
+  spec.head_dim = c.head_dim;
+  spec.max_context = c.max_context;
+  spec.sliding_window = c.window;
+  const auto bf16 = schema::DType::BF16;
+  const auto f32 = schema::DType::F32;
+  auto tensor = [&](const std::string& name, std::vector<int64_t> shape, float stddev, schema::DType dtype) {
+    spec.tensors.push_back(randomTensor(rng, name, std::move(shape), stddev, dtype));
+    return static_cast<uint32_t>(spec.tensors.size() - 1);
+  };
+  auto value = [&](int32_t width) {
+    spec.widths.push_back(width);
+    return static_cast<uint32_t>(spec.widths.size() - 1);
+  };
+  auto op = [&](schema::OpKind kind, std::vector<uint32_t> inputs, int32_t width, uint32_t weight = 0) {
+    OpSpec o;
+    o.kind = kind;
+    o.inputs = std::move(inputs);
+    o.outputs = {value(width)};
+    o.weight = weight;
+    spec.ops.push_back(o);
+    return o.outputs[0];
+  };
+  const int32_t q_width = c.heads * c.head_dim, kv_width = c.kv_heads * c.head_dim;
+  uint32_t embed = tensor("model.embed_tokens.weight", {c.vocab, c.hidden}, 1.0f, bf16);
+  uint32_t x = op(schema::OpKind::EmbedOp, {}, c.hidden, embed);
+  spec.ops.back().scale = std::sqrt(static_cast<float>(c.hidden));
+  for (int32_t layer = 0; layer < c.layers; ++layer) {
+    std::string p = "model.layers." + std::to_string(layer) + ".";
+    bool global = (layer + 1) % c.global_every == 0;
+    auto norm = [&](uint32_t in, const std::string& name, int32_t group, int32_t width) {
+      return op(schema::OpKind::RmsNormOp, {in}, width, tensor(p + name, {group}, 0.3f, f32));
+    };
+    auto linear = [&](uint32_t in, const std::string& name, int32_t out_width, int32_t in_width) {
+      return op(schema::OpKind::LinearOp, {in}, out_width,
+                tensor(p + name, {out_width, in_width}, 1.0f / std::sqrt(static_cast<float>(in_width)), bf16));
+    };
+    uint32_t h = norm(x, "input_layernorm.weight", c.hidden, c.hidden);
+    uint32_t q = linear(h, "self_attn.q_proj.weight", q_width, c.hidden);
+    uint32_t k = linear(h, "self_attn.k_proj.weight", kv_width, c.hidden);
+    uint32_t v = linear(h, "self_attn.v_proj.weight", kv_width, c.hidden);
+    q = norm(q, "self_attn.q_norm.weight", c.head_dim, q_width);
+    k = norm(k, "self_attn.k_norm.weight", c.head_dim, kv_width);
+    for (uint32_t* t : {&q, &k}) {
+      *t = op(schema::OpKind::RopeOp, {*t}, spec.widths[*t]);
+      spec.ops.back().head_dim = c.head_dim;
+      spec.ops.back().theta = global ? 1e6f : 1e4f;
+    }
+    uint32_t a = op(schema::OpKind::AttentionOp, {q, k, v}, q_width);
+    OpSpec& attention = spec.ops.back();
+    attention.num_heads = c.heads;
+    attention.num_kv_heads = c.kv_heads;
+    attention.head_dim = c.head_dim;
+    attention.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    attention.window = global ? 0 : c.window;
+    attention.cache = layer;
+    spec.caches.push_back({global ? schema::KvCacheKind::Global : schema::KvCacheKind::SlidingWindow,
+                           global ? 0 : c.window, c.kv_heads, c.head_dim});
+    uint32_t o = linear(a, "self_attn.o_proj.weight", c.hidden, q_width);
+    o = norm(o, "post_attention_layernorm.weight", c.hidden, c.hidden);
+    x = op(schema::OpKind::AddOp, {x, o}, c.hidden);
+    h = norm(x, "pre_feedforward_layernorm.weight", c.hidden, c.hidden);
+    uint32_t gate = linear(h, "mlp.gate_proj.weight", c.intermediate, c.hidden);
+    uint32_t up = linear(h, "mlp.up_proj.weight", c.intermediate, c.hidden);
+    gate = op(schema::OpKind::GeluTanhOp, {gate}, c.intermediate);
+    uint32_t m = op(schema::OpKind::MulOp, {gate, up}, c.intermediate);
+    uint32_t d = linear(m, "mlp.down_proj.weight", c.hidden, c.intermediate);
+    d = norm(d, "post_feedforward_layernorm.weight", c.hidden, c.hidden);
+    x = op(schema::OpKind::AddOp, {x, d}, c.hidden);
+  }
+  spec.tensors.push_back(randomTensor(rng, "model.norm.weight", {c.hidden}, 0.3f, f32));
+  x = op(schema::OpKind::RmsNormOp, {x}, c.hidden, static_cast<uint32_t>(spec.tensors.size() - 1));
+  spec.output = op(schema::OpKind::LogitsOp, {x}, c.vocab, embed);
+  return spec;
+}
+
+std::vector<double> referenceForward(const ModelSpec& spec, const TinyConfig& c, const std::vector<int32_t>& ids) {
+  std::map<std::string, std::vector<double>> w;
+  for (const TensorSpec& tensor : spec.tensors) w[tensor.name] = tensorValues(tensor);
+  const size_t T = ids.size(), H = static_cast<size_t>(c.hidden), D = static_cast<size_t>(c.head_dim);
+  const size_t NH = static_cast<size_t>(c.heads), NKV = static_cast<size_t>(c.kv_heads);
+  const size_t I = static_cast<size_t>(c.intermediate), V = static_cast<size_t>(c.vocab);
+  using Mat = std::vector<double>;
+  auto rms = [](Mat x, const Mat& weight, size_t group) {
+    for (size_t s = 0; s < x.size(); s += group) {
+      double ss = 0;
+      for (size_t i = 0; i < group; ++i) ss += x[s + i] * x[s + i];
+      double inv = 1.0 / std::sqrt(ss / group + 1e-6);
+      for (size_t i = 0; i < group; ++i) x[s + i] *= inv * (1.0 + weight[i]);
+    }
+    return x;
+  };
+  auto matmul = [T](const Mat& x, const Mat& weight, size_t out, size_t in) {
+    Mat y(T * out, 0.0);
+    for (size_t t = 0; t < T; ++t)
+      for (size_t o = 0; o < out; ++o) {
+        double s = 0;
+        for (size_t i = 0; i < in; ++i) s += x[t * in + i] * weight[o * in + i];
+        y[t * out + o] = s;
+      }
+    return y;
+  };
+  auto rope = [&](Mat x, size_t heads, double theta) {
+    for (size_t t = 0; t < T; ++t)
+      for (size_t h = 0; h < heads; ++h)
+        for (size_t i = 0; i < D / 2; ++i) {
+          double angle = t / std::pow(theta, 2.0 * i / D);
+          double* row = &x[(t * heads + h) * D];
+          double a = row[i], b = row[i + D / 2];
+          row[i] = a * std::cos(angle) - b * std::sin(angle);
+          row[i + D / 2] = b * std::cos(angle) + a * std::sin(angle);
+        }
+    return x;
+  };
+  const Mat& embed = w["model.embed_tokens.weight"];
+  Mat x(T * H);
+  for (size_t t = 0; t < T; ++t)
+    for (size_t i = 0; i < H; ++i) x[t * H + i] = embed[ids[t] * H + i] * std::sqrt(static_cast<double>(H));
+  for (int32_t layer = 0; layer < c.layers; ++layer) {
+    std::string p = "model.layers." + std::to_string(layer) + ".";
+    bool global = (layer + 1) % c.global_every == 0;
+    Mat h = rms(x, w[p + "input_layernorm.weight"], H);
+    Mat q = rope(rms(matmul(h, w[p + "self_attn.q_proj.weight"], NH * D, H), w[p + "self_attn.q_norm.weight"], D), NH,
+                 global ? 1e6 : 1e4);
+    Mat k = rope(rms(matmul(h, w[p + "self_attn.k_proj.weight"], NKV * D, H), w[p + "self_attn.k_norm.weight"], D),
+                 NKV, global ? 1e6 : 1e4);
+    Mat v = matmul(h, w[p + "self_attn.v_proj.weight"], NKV * D, H);
+    Mat a(T * NH * D, 0.0);
+    for (size_t t = 0; t < T; ++t)
+      for (size_t head = 0; head < NH; ++head) {
+        size_t g = head / (NH / NKV);
+        std::vector<double> p_s(T, 0.0);
+        double max_s = -1e300, sum = 0;
+        for (size_t s = 0; s <= t; ++s) {
+          if (!global && t - s >= static_cast<size_t>(c.window)) continue;
+          double dot = 0;
+          for (size_t d = 0; d < D; ++d) dot += q[(t * NH + head) * D + d] * k[(s * NKV + g) * D + d];
+          p_s[s] = dot / std::sqrt(static_cast<double>(D));
+          max_s = std::max(max_s, p_s[s]);
+        }
+        for (size_t s = 0; s <= t; ++s) {
+          if (!global && t - s >= static_cast<size_t>(c.window)) continue;
+          p_s[s] = std::exp(p_s[s] - max_s);
+          sum += p_s[s];
+          for (size_t d = 0; d < D; ++d) a[(t * NH + head) * D + d] += p_s[s] * v[(s * NKV + g) * D + d];
+        }
+        for (size_t d = 0; d < D; ++d) a[(t * NH + head) * D + d] /= sum;
+      }
+    Mat o = rms(matmul(a, w[p + "self_attn.o_proj.weight"], H, NH * D), w[p + "post_attention_layernorm.weight"], H);
+    for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
+    h = rms(x, w[p + "pre_feedforward_layernorm.weight"], H);
+    Mat gate = matmul(h, w[p + "mlp.gate_proj.weight"], I, H), up = matmul(h, w[p + "mlp.up_proj.weight"], I, H);
+    for (size_t i = 0; i < gate.size(); ++i) {
+      double g = gate[i];
+      gate[i] = 0.5 * g * (1 + std::tanh(std::sqrt(2 / M_PI) * (g + 0.044715 * g * g * g))) * up[i];
+    }
+    Mat d = rms(matmul(gate, w[p + "mlp.down_proj.weight"], H, I), w[p + "post_feedforward_layernorm.weight"], H);
+    for (size_t i = 0; i < x.size(); ++i) x[i] += d[i];
+  }
+  x = rms(x, w["model.norm.weight"], H);
+  return matmul(x, embed, V, H);
+}
+
+std::string writeTempFile(const std::string& name, const std::vector<uint8_t>& bytes) {
+  const char* dir = std::getenv("TMPDIR");
+  std::string path = std::string(dir ? dir : "/tmp") + "/gemmac_test_" + std::to_string(getpid()) + "_" + name;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error("cannot write " + path);
+  return path;
+}
+
+}  // namespace gemmac::test
