@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
   /* 2. A session holds one sequence and its KV cache. */
   gemmac_session_options session_options;
   gemmac_session_options_init(&session_options);
-  session_options.max_context = 1024;
+  /* A short context keeps the KV cache small. */
+  session_options.max_context = info.max_context < 1024 ? info.max_context : 1024;
   gemmac_session* session = NULL;
   if (failed(gemmac_session_create(model, &session_options, &session), "session")) {
     gemmac_model_free(model);

@@ -66,8 +66,8 @@ int runGenerate(int argc, char** argv) {
   gemmac_status status = gemmac_session_generate_text(session.get(), prompt.c_str(), &options,
                                                       &count);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::fputc('\n', stdout);
   if (reportError(status, "generate")) return 1;
+  std::fputc('\n', stdout);
   std::fprintf(stderr, "gemmac-run: %zu tokens generated in %.2f s (prefill included)\n", count,
                seconds);
   return 0;

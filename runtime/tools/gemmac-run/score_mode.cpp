@@ -88,7 +88,12 @@ int runScore(int argc, char** argv) {
   if (model_path.empty()) throw UsageError{"no model file"};
   if (ids.empty()) throw UsageError{"no token ids (--ids)"};
 
-  session_options.prefill_chunk = kChunk;
+  // Small prompts need small sessions: a chunk and, unless --ctx says otherwise, a
+  // context no larger than the ids.
+  const size_t chunk = std::min<size_t>(kChunk, ids.size());
+  session_options.prefill_chunk = static_cast<int32_t>(chunk);
+  if (session_options.max_context == 0)
+    session_options.max_context = static_cast<int32_t>(std::min<size_t>(ids.size(), INT32_MAX));
   ModelPtr model;
   SessionPtr session;
   if (!openSession(model_path, session_options, &model, &session)) return 1;
@@ -103,11 +108,11 @@ int runScore(int argc, char** argv) {
     }
   k = std::min<int64_t>(k, info.vocab_size);
 
-  std::vector<float> logits(kChunk * vocab_size);
+  std::vector<float> logits(chunk * vocab_size);
   std::vector<int32_t> order(vocab_size);
   Scores scores;
-  for (size_t start = 0; start < ids.size(); start += kChunk) {
-    size_t count = std::min<size_t>(kChunk, ids.size() - start);
+  for (size_t start = 0; start < ids.size(); start += chunk) {
+    size_t count = std::min(chunk, ids.size() - start);
     if (reportError(gemmac_session_evaluate(session.get(), ids.data() + start, count,
                                             logits.data()),
                     "evaluate"))
