@@ -153,7 +153,7 @@ TEST_F(GenerateTest, GreedyMatchesReferenceOnEveryPrompt) {
 TEST_F(GenerateTest, PromptLongerThanContextIsAClearError) {
   gemmac_session* session = newSession(16);
   ASSERT_NE(session, nullptr);
-  std::vector<int32_t> ids(32, 818);
+  std::vector<int32_t> ids(32, 10);
   ids[0] = 2;
   gemmac_generate_options options;
   gemmac_generate_options_init(&options);
