@@ -40,7 +40,8 @@ bool scoreRow(const float* logits, size_t vocab_size, size_t k, std::vector<int3
     return logits[a] != logits[b] ? logits[a] > logits[b] : a < b;
   });
   double max_logit = logits[(*order)[0]], sum = 0.0;
-  for (size_t i = 0; i < vocab_size; ++i) sum += std::exp(static_cast<double>(logits[i]) - max_logit);
+  for (size_t i = 0; i < vocab_size; ++i)
+    sum += std::exp(static_cast<double>(logits[i]) - max_logit);
 
   std::string ids = "[", values = "[";
   for (size_t j = 0; j < k; ++j) {
