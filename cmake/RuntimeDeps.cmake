@@ -1,7 +1,7 @@
 # Dependencies of the runtime half: FlatBuffers, sentencepiece, XNNPACK + pthreadpool.
 # All come from Debian packages (scripts/setup.sh installs them).
 find_package(Threads REQUIRED)
-find_package(flatbuffers CONFIG REQUIRED)
+find_package(FlatBuffers CONFIG REQUIRED)
 find_program(FLATC_EXECUTABLE flatc REQUIRED)
 
 find_package(PkgConfig REQUIRED)
