@@ -99,7 +99,7 @@ LogicalResult EmbedOp::verify() {
 LogicalResult LogitsOp::verify() {
   FailureOr<RankedTensorType> table =
       weightType(*this, getTable(), "the table", 2);
-  FailureOr<int64_t> width = activationWidth(*this, getX(), "the input");
+  FailureOr<int64_t> width = activationWidth(*this, getInput(), "the input");
   FailureOr<int64_t> vocab = activationWidth(*this, getResult(), "the result");
   if (failed(table) || failed(width) || failed(vocab))
     return failure();
@@ -114,13 +114,13 @@ LogicalResult LogitsOp::verify() {
   if (std::optional<APFloat> softcap = getSoftcap())
     if (failed(verifyPositive(*this, "softcap", softcap->convertToDouble())))
       return failure();
-  return verifySameTokenCount(*this, {getX(), getResult()});
+  return verifySameTokenCount(*this, {getInput(), getResult()});
 }
 
 LogicalResult RmsNormOp::verify() {
   FailureOr<RankedTensorType> weight =
       weightType(*this, getWeight(), "the weight", 1);
-  FailureOr<int64_t> width = activationWidth(*this, getX(), "the input");
+  FailureOr<int64_t> width = activationWidth(*this, getInput(), "the input");
   if (failed(weight) || failed(width))
     return failure();
   int64_t group = weight->getDimSize(0);
@@ -136,7 +136,7 @@ LogicalResult RmsNormOp::verify() {
 LogicalResult LinearOp::verify() {
   FailureOr<RankedTensorType> weight =
       weightType(*this, getWeight(), "the weight", 2);
-  FailureOr<int64_t> in = activationWidth(*this, getX(), "the input");
+  FailureOr<int64_t> in = activationWidth(*this, getInput(), "the input");
   FailureOr<int64_t> out = activationWidth(*this, getResult(), "the result");
   if (failed(weight) || failed(in) || failed(out))
     return failure();
@@ -148,11 +148,11 @@ LogicalResult LinearOp::verify() {
     return emitOpError() << "expects the result width " << *out
                          << " to equal the weight's out-features (dim 0) "
                          << weight->getDimSize(0);
-  return verifySameTokenCount(*this, {getX(), getResult()});
+  return verifySameTokenCount(*this, {getInput(), getResult()});
 }
 
 LogicalResult RopeOp::verify() {
-  FailureOr<int64_t> width = activationWidth(*this, getX(), "the input");
+  FailureOr<int64_t> width = activationWidth(*this, getInput(), "the input");
   if (failed(width))
     return failure();
   int64_t headDim = getHeadDimAttr().getInt();
@@ -164,7 +164,7 @@ LogicalResult RopeOp::verify() {
                          << " to be a multiple of head_dim " << headDim;
   if (failed(verifyPositive(*this, "theta", getTheta().convertToDouble())))
     return failure();
-  return verifySameTokenCount(*this, {getX(), getPositions()});
+  return verifySameTokenCount(*this, {getInput(), getPositions()});
 }
 
 LogicalResult AttentionOp::verify() {

@@ -65,7 +65,7 @@ def Gemma_EmbedOp : Gemma_Op<"embed", [Pure]> {
 def Gemma_LogitsOp : Gemma_Op<"logits", [Pure]> {
   let summary = "output projection onto the vocabulary (tied embeddings)";
   let description = [{
-    `result = x tableᵀ`, then `softcap * tanh(result / softcap)` when `softcap`
+    `result = input tableᵀ`, then `softcap * tanh(result / softcap)` when `softcap`
     is present (Gemma's final_logit_softcapping).
 
     ```mlir
@@ -73,11 +73,11 @@ def Gemma_LogitsOp : Gemma_Op<"logits", [Pure]> {
         : (tensor<?x640xf32>, tensor<262144x640xbf16>) -> tensor<?x262144xf32>
     ```
   }];
-  let arguments = (ins Gemma_Activation:$x, Gemma_WeightTensor:$table,
+  let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$table,
                        OptionalAttr<F32Attr>:$softcap);
   let results = (outs Gemma_Activation:$result);
   let assemblyFormat = [{
-    $x `,` $table attr-dict `:` functional-type(operands, results)
+    $input `,` $table attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -87,10 +87,10 @@ def Gemma_LogitsOp : Gemma_Op<"logits", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def Gemma_RmsNormOp : Gemma_Op<"rms_norm",
-    [Pure, AllTypesMatch<["x", "result"]>]> {
+    [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "grouped RMS normalization with a (1 + w) gain";
   let description = [{
-    Splits each row of `x` into groups of `len(weight)` features and computes,
+    Splits each row of `input` into groups of `len(weight)` features and computes,
     per group, `x * rsqrt(mean(x^2) + eps) * (1 + w)` (or `* w` when
     `unit_offset` is false). With one group it is a layer norm; with groups of
     head_dim it is Gemma 3's per-head q/k norm.
@@ -100,12 +100,12 @@ def Gemma_RmsNormOp : Gemma_Op<"rms_norm",
         : tensor<?x640xf32>, tensor<640xbf16>
     ```
   }];
-  let arguments = (ins Gemma_Activation:$x, Gemma_WeightTensor:$weight,
+  let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$weight,
                        F32Attr:$eps,
                        DefaultValuedAttr<BoolAttr, "true">:$unit_offset);
   let results = (outs Gemma_Activation:$result);
   let assemblyFormat = [{
-    $x `,` $weight attr-dict `:` type($x) `,` type($weight)
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight)
   }];
   let hasVerifier = 1;
 }
@@ -113,7 +113,7 @@ def Gemma_RmsNormOp : Gemma_Op<"rms_norm",
 def Gemma_LinearOp : Gemma_Op<"linear", [Pure]> {
   let summary = "matrix product with a [out, in] weight";
   let description = [{
-    `result = x weightᵀ` with the weight in Hugging Face layout `[out, in]`
+    `result = input weightᵀ` with the weight in Hugging Face layout `[out, in]`
     (no bias: Gemma 3 has none).
 
     ```mlir
@@ -121,19 +121,19 @@ def Gemma_LinearOp : Gemma_Op<"linear", [Pure]> {
         : (tensor<?x640xf32>, tensor<1024x640xbf16>) -> tensor<?x1024xf32>
     ```
   }];
-  let arguments = (ins Gemma_Activation:$x, Gemma_WeightTensor:$weight);
+  let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$weight);
   let results = (outs Gemma_Activation:$result);
   let assemblyFormat = [{
-    $x `,` $weight attr-dict `:` functional-type(operands, results)
+    $input `,` $weight attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
 
 def Gemma_RopeOp : Gemma_Op<"rope",
-    [Pure, AllTypesMatch<["x", "result"]>]> {
+    [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "rotary position embedding (rotate-half form), per head";
   let description = [{
-    Splits each row of `x` into heads of `head_dim` features and rotates each
+    Splits each row of `input` into heads of `head_dim` features and rotates each
     head by its token's position: with `half = head_dim / 2` and
     `f_i = theta^(-2i / head_dim)`, feature pairs `(i, i + half)` are rotated by
     the angle `position * f_i` (Hugging Face's `rotate_half` convention).
@@ -143,11 +143,11 @@ def Gemma_RopeOp : Gemma_Op<"rope",
         : tensor<?x1024xf32>, tensor<?xi32>
     ```
   }];
-  let arguments = (ins Gemma_Activation:$x, Gemma_TokenIds:$positions,
+  let arguments = (ins Gemma_Activation:$input, Gemma_TokenIds:$positions,
                        I64Attr:$head_dim, F64Attr:$theta);
   let results = (outs Gemma_Activation:$result);
   let assemblyFormat = [{
-    $x `,` $positions attr-dict `:` type($x) `,` type($positions)
+    $input `,` $positions attr-dict `:` type($input) `,` type($positions)
   }];
   let hasVerifier = 1;
 }
@@ -210,7 +210,7 @@ def Gemma_GeluTanhOp : Gemma_ElementwiseOp<"gelu_tanh"> {
     `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))` (PyTorch's
     `gelu(approximate="tanh")`, Gemma's `gelu_pytorch_tanh`).
   }];
-  let arguments = (ins Gemma_Activation:$x);
+  let arguments = (ins Gemma_Activation:$input);
 }
 
 def Gemma_MulOp : Gemma_ElementwiseOp<"mul", [Commutative]> {
