@@ -1,0 +1,175 @@
+// End-to-end: the compiled full model against Hugging Face transformers'
+// float64 logits (../shared/reference/logits). The model path comes from
+// GEMMAC_E2E_MODEL or the ctest fixture's v1.gmf. Logits are computed chunk by
+// chunk; 1300 x 262144 floats are never held at once. Greedy generation is
+// checked by the app layer's generate_test.cpp.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gemmac/gemmac.h"
+#include "test/support/json_reader.h"
+
+namespace gemmac::test {
+namespace {
+
+constexpr double kTolerance = 1e-3;  // absolute, on logits and logsumexp
+
+struct Prompt {
+  std::string name;
+  std::vector<int32_t> ids;
+  const Json* json;
+};
+
+class ReferenceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const char* env = std::getenv("GEMMAC_E2E_MODEL");
+    std::string path = env ? env : GEMMAC_E2E_MODEL_V1;
+    auto start = std::chrono::steady_clock::now();
+    gemmac_status status = gemmac_model_load(path.c_str(), &model_);
+    if (status) {
+      load_error_ = gemmac_status_get_message(status);
+      gemmac_status_free(status);
+      return;
+    }
+    std::printf("load %s: %.1f s\n", path.c_str(), seconds(start));
+    gemmac_model_info info;
+    gemmac_model_get_info(model_, &info);
+    vocab_ = static_cast<size_t>(info.vocab_size);
+    reference_ = new Json(readJsonFile(GEMMAC_REFERENCE_DIR "/logits/v1.json"));
+    std::ifstream in(GEMMAC_REFERENCE_DIR "/logits/v1_last_logits.f32", std::ios::binary);
+    last_logits_.resize((*reference_)["prompts"].size() * vocab_);
+    in.read(reinterpret_cast<char*>(last_logits_.data()), static_cast<std::streamsize>(last_logits_.size() * 4));
+    if (!in) load_error_ = "cannot read v1_last_logits.f32";
+  }
+  static void TearDownTestSuite() {
+    gemmac_model_free(model_);
+    delete reference_;
+  }
+  void SetUp() override { ASSERT_TRUE(load_error_.empty()) << load_error_; }
+
+  static double seconds(std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+  }
+  static std::vector<Prompt> prompts() {
+    std::vector<Prompt> out;
+    for (const Json& p : (*reference_)["prompts"].array) out.push_back({p["name"].string, p["ids"].asInts(), &p});
+    return out;
+  }
+  static gemmac_session* newSession(int32_t chunk) {
+    gemmac_session_options options;
+    gemmac_session_options_init(&options);
+    options.max_context = 2048;
+    options.prefill_chunk = chunk;
+    gemmac_session* session = nullptr;
+    gemmac_status status = gemmac_session_create(model_, &options, &session);
+    EXPECT_EQ(status, nullptr) << gemmac_status_get_message(status);
+    return session;
+  }
+
+  // Max error of one position's logits against its top-8 and logsumexp; also
+  // checks that no other id beats the reference top-1.
+  static double positionError(const float* logits, const Prompt& prompt, size_t position) {
+    const Json& p = *prompt.json;
+    std::vector<int32_t> ids = p["topk_ids"][position].asInts();
+    std::vector<double> want = p["topk_logits"][position].asDoubles();
+    double error = 0, max_logit = -INFINITY, sum = 0;
+    for (size_t k = 0; k < ids.size(); ++k) error = std::max(error, std::abs(logits[ids[k]] - want[k]));
+    for (size_t v = 0; v < vocab_; ++v) max_logit = std::max(max_logit, double(logits[v]));
+    for (size_t v = 0; v < vocab_; ++v) sum += std::exp(logits[v] - max_logit);
+    error = std::max(error, std::abs(max_logit - want[0]));
+    return std::max(error, std::abs(max_logit + std::log(sum) - p["logsumexp"][position].number));
+  }
+  static double lastLogitsError(const float* logits, size_t prompt_index) {
+    double error = 0;
+    for (size_t v = 0; v < vocab_; ++v)
+      error = std::max(error, std::abs(double(logits[v]) - last_logits_[prompt_index * vocab_ + v]));
+    return error;
+  }
+
+  static gemmac_model* model_;
+  static std::string load_error_;
+  static size_t vocab_;
+  static Json* reference_;
+  static std::vector<float> last_logits_;
+};
+
+gemmac_model* ReferenceTest::model_ = nullptr;
+std::string ReferenceTest::load_error_;
+size_t ReferenceTest::vocab_ = 0;
+Json* ReferenceTest::reference_ = nullptr;
+std::vector<float> ReferenceTest::last_logits_;
+
+TEST_F(ReferenceTest, EveryPositionTopkLogsumexpAndLastLogits) {
+  const size_t chunk = 128;
+  std::vector<float> logits(chunk * vocab_);
+  std::vector<Prompt> all = prompts();
+  for (size_t index = 0; index < all.size(); ++index) {
+    const Prompt& prompt = all[index];
+    auto start = std::chrono::steady_clock::now();
+    gemmac_session* session = newSession(static_cast<int32_t>(chunk));
+    double worst = 0, last = 0;
+    for (size_t begin = 0; begin < prompt.ids.size(); begin += chunk) {
+      size_t n = std::min(chunk, prompt.ids.size() - begin);
+      gemmac_status status = gemmac_session_evaluate(session, &prompt.ids[begin], n, logits.data());
+      ASSERT_EQ(status, nullptr) << gemmac_status_get_message(status);
+      for (size_t t = 0; t < n; ++t) worst = std::max(worst, positionError(&logits[t * vocab_], prompt, begin + t));
+      if (begin + n == prompt.ids.size()) last = lastLogitsError(&logits[(n - 1) * vocab_], index);
+    }
+    gemmac_session_free(session);
+    std::printf("%-12s %4zu positions: max top-8/logsumexp error %.2e, last-position logits error %.2e (%.1f s)\n",
+                prompt.name.c_str(), prompt.ids.size(), worst, last, seconds(start));
+    EXPECT_LT(worst, kTolerance) << prompt.name;
+    EXPECT_LT(last, kTolerance) << prompt.name;
+  }
+}
+
+// One token at a time through window_1300 (two and a half wraps of the 512-slot
+// ring), then chunked prefills whose chunks straddle the window boundary must
+// give the decode's last logits.
+TEST_F(ReferenceTest, DecodePastTwoRingWrapsAndChunkedPrefillAgree) {
+  std::vector<Prompt> all = prompts();
+  size_t index = 0;
+  while (index < all.size() && all[index].name != "window_1300") ++index;
+  ASSERT_LT(index, all.size());
+  const Prompt& prompt = all[index];
+  auto start = std::chrono::steady_clock::now();
+  gemmac_session* session = newSession(1);
+  std::vector<float> logits(vocab_), decoded(vocab_);
+  double worst = 0;
+  for (size_t i = 0; i < prompt.ids.size(); ++i) {
+    // Logits only at sampled positions: the logits op dominates a decode step.
+    bool check = i % 97 == 0 || i + 8 >= prompt.ids.size() || (i >= 1020 && i <= 1030);
+    gemmac_status status = gemmac_session_decode(session, prompt.ids[i], check ? logits.data() : nullptr);
+    ASSERT_EQ(status, nullptr) << gemmac_status_get_message(status);
+    if (check) worst = std::max(worst, positionError(logits.data(), prompt, i));
+  }
+  gemmac_session_free(session);
+  decoded = logits;
+  std::printf("decode window_1300: max error %.2e at sampled positions, last logits %.2e (%.1f s)\n", worst,
+              lastLogitsError(decoded.data(), index), seconds(start));
+  EXPECT_LT(worst, kTolerance);
+  EXPECT_LT(lastLogitsError(decoded.data(), index), kTolerance);
+  for (int32_t chunk : {511, 512, 513}) {
+    start = std::chrono::steady_clock::now();
+    session = newSession(chunk);
+    gemmac_status status = gemmac_session_prefill(session, prompt.ids.data(), prompt.ids.size(), logits.data());
+    ASSERT_EQ(status, nullptr) << gemmac_status_get_message(status);
+    gemmac_session_free(session);
+    double difference = 0;
+    for (size_t v = 0; v < vocab_; ++v) difference = std::max(difference, std::abs(double(logits[v]) - decoded[v]));
+    std::printf("prefill chunk %d: max |prefill - decode| %.2e (%.1f s)\n", chunk, difference, seconds(start));
+    EXPECT_LT(difference, 1e-4) << "chunk " << chunk;
+  }
+}
+
+}  // namespace
+}  // namespace gemmac::test
