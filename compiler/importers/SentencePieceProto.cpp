@@ -6,6 +6,8 @@
 
 #include "compiler/importers/SentencePieceProto.h"
 
+#include <optional>
+
 #include <cstring>
 
 using namespace llvm;
@@ -148,7 +150,8 @@ std::string serializeModelProto(const SentencePieceModel &model) {
   return w.bytes;
 }
 
-Expected<size_t> checkModelProto(StringRef bytes, StringRef pathForErrors) {
+Expected<std::vector<std::string>> readPieceTexts(StringRef bytes,
+                                                 StringRef pathForErrors) {
   auto fail = [&](const Twine &message) {
     return createStringError(inconvertibleErrorCode(),
                              "%s: not a SentencePiece model: %s",
@@ -156,7 +159,7 @@ Expected<size_t> checkModelProto(StringRef bytes, StringRef pathForErrors) {
                              message.str().c_str());
   };
   Reader reader(bytes);
-  size_t pieces = 0;
+  std::vector<std::string> pieces;
   while (!reader.done()) {
     uint32_t field;
     WireType type;
@@ -169,20 +172,21 @@ Expected<size_t> checkModelProto(StringRef bytes, StringRef pathForErrors) {
       return fail("field 'pieces' has the wrong wire type");
     // Each piece must itself parse and carry its text (field 1).
     Reader pieceReader(payload);
-    bool hasText = false;
+    std::optional<StringRef> text;
     while (!pieceReader.done()) {
       uint32_t pieceField;
       WireType pieceType;
-      StringRef text;
-      if (!pieceReader.next(pieceField, pieceType, text))
-        return fail("malformed piece " + Twine(pieces));
-      hasText |= pieceField == 1 && pieceType == Len;
+      StringRef value;
+      if (!pieceReader.next(pieceField, pieceType, value))
+        return fail("malformed piece " + Twine(pieces.size()));
+      if (pieceField == 1 && pieceType == Len)
+        text = value;
     }
-    if (!hasText)
-      return fail("piece " + Twine(pieces) + " has no text");
-    ++pieces;
+    if (!text)
+      return fail("piece " + Twine(pieces.size()) + " has no text");
+    pieces.push_back(text->str());
   }
-  if (pieces == 0)
+  if (pieces.empty())
     return fail("no pieces");
   return pieces;
 }

@@ -54,9 +54,10 @@ struct SentencePieceModel {
 /// model equal to a reference model is also byte-identical to it.
 std::string serializeModelProto(const SentencePieceModel &model);
 
-/// Walks serialized ModelProto bytes and returns the number of pieces; errors
-/// (naming `pathForErrors`) on malformed wire data or a model without pieces.
-llvm::Expected<size_t> checkModelProto(llvm::StringRef bytes,
+/// Walks serialized ModelProto bytes and returns the text of every piece, in id
+/// order; errors (naming `pathForErrors`) on malformed wire data or a model
+/// without pieces.
+llvm::Expected<std::vector<std::string>> readPieceTexts(llvm::StringRef bytes,
                                        llvm::StringRef pathForErrors);
 
 } // namespace gemmac

@@ -243,27 +243,31 @@ Expected<std::string> convertHfTokenizerJson(StringRef text,
   return serializeModelProto(sp);
 }
 
-Expected<std::string> loadTokenizerModel(StringRef dir) {
-  SmallString<256> modelPath(dir), jsonPath(dir);
-  sys::path::append(modelPath, "tokenizer.model");
-  sys::path::append(jsonPath, "tokenizer.json");
-  bool useModel = sys::fs::exists(modelPath);
-  StringRef path = useModel ? modelPath.str() : jsonPath.str();
-  if (!useModel && !sys::fs::exists(jsonPath))
-    return createStringError(inconvertibleErrorCode(),
-                             "%s: neither tokenizer.model nor tokenizer.json "
-                             "found", dir.str().c_str());
+Expected<std::string> loadTokenizerFile(StringRef path) {
   ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
       MemoryBuffer::getFile(path, /*IsText=*/false,
                             /*RequiresNullTerminator=*/false);
   if (!buffer)
     return jsonError(path, "cannot read: " + buffer.getError().message());
   StringRef bytes = (*buffer)->getBuffer();
-  if (!useModel)
+  if (sys::path::extension(path) == ".json")
     return convertHfTokenizerJson(bytes, path);
-  if (Expected<size_t> pieces = checkModelProto(bytes, path); !pieces)
+  if (Expected<std::vector<std::string>> pieces = readPieceTexts(bytes, path); !pieces)
     return pieces.takeError();
   return bytes.str();
+}
+
+Expected<std::string> loadTokenizerModel(StringRef dir) {
+  SmallString<256> modelPath(dir), jsonPath(dir);
+  sys::path::append(modelPath, "tokenizer.model");
+  sys::path::append(jsonPath, "tokenizer.json");
+  if (sys::fs::exists(modelPath))
+    return loadTokenizerFile(modelPath);
+  if (sys::fs::exists(jsonPath))
+    return loadTokenizerFile(jsonPath);
+  return createStringError(inconvertibleErrorCode(),
+                           "%s: neither tokenizer.model nor tokenizer.json found",
+                           dir.str().c_str());
 }
 
 } // namespace gemmac

@@ -15,6 +15,10 @@ namespace gemmac {
 /// control and user-defined tokens). Errors when neither exists or one is invalid.
 llvm::Expected<std::string> loadTokenizerModel(llvm::StringRef dir);
 
+/// One tokenizer file: a `.json` file is converted as above, any other is
+/// checked to be a SentencePiece ModelProto and passed through.
+llvm::Expected<std::string> loadTokenizerFile(llvm::StringRef path);
+
 /// The conversion on its own, for tests: tokenizer.json text -> ModelProto bytes.
 llvm::Expected<std::string> convertHfTokenizerJson(llvm::StringRef json,
                                                    llvm::StringRef pathForErrors);

@@ -1,0 +1,222 @@
+//===- ModelWriter.cpp - gemma IR -> .gmf FlatBuffer model file -----------===//
+
+#include "compiler/flatbuffer/ModelWriter.h"
+
+#include "compiler/flatbuffer/PlanBuilder.h"
+#include "compiler/importers/Safetensors.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+using namespace mlir;
+namespace fb = gemmac::schema;
+
+namespace gemmac {
+namespace {
+
+constexpr uint32_t kFormatVersion = 1;
+constexpr uint64_t kSegmentAlignment = 64;
+
+/// One tensor's placement in the file and how its bytes are produced.
+struct PlacedTensor {
+  const SafetensorsTensor *source;
+  fb::DType dtype;
+  uint64_t offset; // relative to the segment base
+  uint64_t size;
+};
+
+FailureOr<int64_t> configInt(ModuleOp module, DictionaryAttr config, StringRef key) {
+  auto value = config.getAs<IntegerAttr>(key);
+  if (!value)
+    return module.emitError("gemma.config has no integer '") << key << "'";
+  return value.getInt();
+}
+
+/// The Config table from the module's `gemma.config` dictionary.
+FailureOr<flatbuffers::Offset<fb::Config>>
+buildConfig(ModuleOp module, flatbuffers::FlatBufferBuilder &builder) {
+  auto config = module->getAttrOfType<DictionaryAttr>("gemma.config");
+  if (!config)
+    return module.emitError("module has no gemma.config dictionary");
+  auto modelType = config.getAs<StringAttr>("model_type");
+  auto stopIds = config.getAs<ArrayAttr>("stop_ids");
+  if (!modelType || !stopIds)
+    return module.emitError("gemma.config needs 'model_type' and 'stop_ids'");
+  std::vector<int32_t> stops;
+  for (Attribute id : stopIds) {
+    auto intId = dyn_cast<IntegerAttr>(id);
+    if (!intId)
+      return module.emitError("gemma.config 'stop_ids' must hold integers");
+    stops.push_back(static_cast<int32_t>(intId.getInt()));
+  }
+
+  static const char *const keys[] = {
+      "vocab_size", "hidden_size", "intermediate_size", "num_layers",
+      "num_heads",  "num_kv_heads", "head_dim",         "max_context",
+      "sliding_window", "bos_id",   "pad_id"};
+  llvm::StringMap<int32_t> ints;
+  for (const char *key : keys) {
+    auto value = configInt(module, config, key);
+    if (failed(value))
+      return failure();
+    ints[key] = static_cast<int32_t>(*value);
+  }
+  auto typeOffset = builder.CreateString(modelType.getValue().str());
+  auto stopsOffset = builder.CreateVector(stops);
+  return fb::CreateConfig(builder, typeOffset, ints["vocab_size"], ints["hidden_size"],
+                          ints["intermediate_size"], ints["num_layers"], ints["num_heads"],
+                          ints["num_kv_heads"], ints["head_dim"], ints["max_context"],
+                          ints["sliding_window"], ints["bos_id"], ints["pad_id"],
+                          stopsOffset);
+}
+
+/// Chooses each tensor's stored type and its 64-byte aligned place.
+FailureOr<std::vector<PlacedTensor>> placeTensors(ModuleOp module,
+                                                  llvm::ArrayRef<PlannedTensor> planned,
+                                                  const SafetensorsFile &weights,
+                                                  WeightStorage storage) {
+  std::vector<PlacedTensor> placed;
+  uint64_t offset = 0;
+  for (const PlannedTensor &tensor : planned) {
+    const SafetensorsTensor *source = weights.find(tensor.name);
+    if (!source)
+      return module.emitError("weight '") << tensor.name << "' is not in "
+                                          << weights.path();
+    if (llvm::ArrayRef<int64_t>(source->shape) != tensor.type.getShape())
+      return module.emitError("weight '")
+             << tensor.name << "' has another shape in " << weights.path()
+             << " than in the IR";
+    bool keepBf16 = storage == WeightStorage::Checkpoint &&
+                    source->type == ElementType::BF16;
+    fb::DType dtype = keepBf16 ? fb::DType::BF16 : fb::DType::F32;
+    uint64_t numel = tensor.type.getNumElements();
+    uint64_t size = numel * (keepBf16 ? 2 : 4);
+    placed.push_back({source, dtype, offset, size});
+    offset = llvm::alignTo(offset + size, kSegmentAlignment);
+  }
+  return placed;
+}
+
+/// Builds the whole FlatBuffer for a given segment base. The size does not
+/// depend on the base (defaults are forced), so the writer builds twice:
+/// once to learn the size, once with the base that follows it.
+LogicalResult buildModel(ModuleOp module, func::FuncOp forward,
+                         const SafetensorsFile &weights, StringRef tokenizerModel,
+                         const ModelWriterOptions &options, uint64_t segmentBase,
+                         flatbuffers::FlatBufferBuilder &builder,
+                         std::vector<PlacedTensor> &placed) {
+  builder.Clear();
+  builder.ForceDefaults(true);
+  auto config = buildConfig(module, builder);
+  if (failed(config))
+    return failure();
+  auto plan = buildPlan(forward, builder);
+  if (failed(plan))
+    return failure();
+  auto placement = placeTensors(module, plan->tensors, weights, options.weights);
+  if (failed(placement))
+    return failure();
+  placed = std::move(*placement);
+
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  std::vector<fb::Segment> segments;
+  for (size_t i = 0; i < placed.size(); ++i) {
+    const PlannedTensor &tensor = plan->tensors[i];
+    std::vector<int64_t> shape(tensor.type.getShape().begin(), tensor.type.getShape().end());
+    tensors.push_back(fb::CreateTensorDirect(builder, tensor.name.c_str(), placed[i].dtype,
+                                             &shape, static_cast<uint32_t>(i)));
+    segments.emplace_back(placed[i].offset, placed[i].size);
+  }
+  auto tokenizer = builder.CreateVector(
+      reinterpret_cast<const uint8_t *>(tokenizerModel.data()), tokenizerModel.size());
+  auto model = fb::CreateModel(
+      builder, kFormatVersion, builder.CreateString(options.producer.str()), *config,
+      plan->plan, builder.CreateVector(tensors), builder.CreateVectorOfStructs(segments),
+      segmentBase, tokenizer);
+  fb::FinishModelBuffer(builder, model);
+  return success();
+}
+
+void writeZeros(llvm::raw_ostream &os, uint64_t count) {
+  static const char zeros[kSegmentAlignment] = {};
+  while (count > 0) {
+    uint64_t n = std::min<uint64_t>(count, sizeof(zeros));
+    os.write(zeros, n);
+    count -= n;
+  }
+}
+
+/// Streams one tensor's bytes in its stored type.
+void writeTensor(llvm::raw_ostream &os, const PlacedTensor &tensor) {
+  const SafetensorsTensor &source = *tensor.source;
+  if (tensor.dtype == fb::DType::BF16 || source.type == ElementType::F32) {
+    os.write(reinterpret_cast<const char *>(source.bytes.data()), source.bytes.size());
+    return;
+  }
+  // Widen to f32 through a small buffer.
+  size_t elementBytes = elementSize(source.type);
+  size_t count = source.bytes.size() / elementBytes;
+  float buffer[4096];
+  for (size_t start = 0; start < count; start += std::size(buffer)) {
+    size_t n = std::min(count - start, std::size(buffer));
+    for (size_t i = 0; i < n; ++i)
+      buffer[i] = SafetensorsFile::toFloat(
+          source.type, source.bytes.data() + (start + i) * elementBytes);
+    os.write(reinterpret_cast<const char *>(buffer), n * sizeof(float));
+  }
+}
+
+} // namespace
+
+LogicalResult writeModelFile(ModuleOp module, const SafetensorsFile &weights,
+                             StringRef tokenizerModel, const ModelWriterOptions &options,
+                             StringRef outputPath) {
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward)
+    return module.emitError("module has no @forward function to translate");
+
+  flatbuffers::FlatBufferBuilder builder(tokenizerModel.size() + (1 << 20));
+  std::vector<PlacedTensor> placed;
+  if (failed(buildModel(module, forward, weights, tokenizerModel, options, 0, builder,
+                        placed)))
+    return failure();
+  uint64_t segmentBase = llvm::alignTo(builder.GetSize(), kSegmentAlignment);
+  if (failed(buildModel(module, forward, weights, tokenizerModel, options, segmentBase,
+                        builder, placed)))
+    return failure();
+  if (llvm::alignTo(builder.GetSize(), kSegmentAlignment) != segmentBase)
+    return module.emitError("model FlatBuffer changed size between builds");
+
+  auto temp = llvm::sys::fs::TempFile::create(outputPath + ".tmp-%%%%%%");
+  if (!temp)
+    return module.emitError("cannot create a file beside ")
+           << outputPath << ": " << llvm::toString(temp.takeError());
+  {
+    llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
+    os.write(reinterpret_cast<const char *>(builder.GetBufferPointer()), builder.GetSize());
+    uint64_t position = builder.GetSize();
+    for (const PlacedTensor &tensor : placed) {
+      writeZeros(os, segmentBase + tensor.offset - position);
+      writeTensor(os, tensor);
+      position = segmentBase + tensor.offset + tensor.size;
+    }
+    os.flush();
+    if (os.has_error()) {
+      std::string message = os.error().message();
+      os.clear_error();
+      llvm::consumeError(temp->discard());
+      return module.emitError("cannot write ") << outputPath << ": " << message;
+    }
+  }
+  if (llvm::Error error = temp->keep(outputPath)) {
+    std::string message = llvm::toString(std::move(error));
+    return module.emitError("cannot create ") << outputPath << ": " << message;
+  }
+  return success();
+}
+
+} // namespace gemmac

@@ -1,0 +1,121 @@
+//===- Pipeline.cpp - gemmac compile: checkpoint -> IR -> passes -> artifacts ===//
+
+#include "compiler/pipeline/Pipeline.h"
+
+#include "compiler/importers/HfImporter.h"
+#include "compiler/importers/ModelConfig.h"
+#include "compiler/importers/Safetensors.h"
+#include "compiler/importers/SentencePieceProto.h"
+#include "compiler/importers/TokenizerImport.h"
+#include "dialects/gemma/IR/GemmaDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+
+namespace gemmac {
+namespace {
+
+LogicalResult reportError(llvm::Error error) {
+  llvm::errs() << "gemmac: error: " << llvm::toString(std::move(error)) << "\n";
+  return failure();
+}
+
+/// The serialized SentencePiece model: an explicit --tokenizer file
+/// (tokenizer.model as is, tokenizer.json converted) or the checkpoint's own.
+llvm::Expected<std::string> loadTokenizer(const CompileOptions &options) {
+  if (options.tokenizerPath.empty())
+    return loadTokenizerModel(options.checkpointDir);
+  return loadTokenizerFile(options.tokenizerPath);
+}
+
+/// Checks the tokenizer against the config and adds its end-of-turn piece to
+/// the stop ids: chat generation ends there, and config.json does not say so.
+llvm::Error reconcileTokenizer(llvm::StringRef tokenizer, ModelConfig &config) {
+  auto pieces = readPieceTexts(tokenizer, "tokenizer");
+  if (!pieces)
+    return pieces.takeError();
+  if (static_cast<int64_t>(pieces->size()) > config.vocabSize)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "the tokenizer has %zu pieces but config.json's vocab_size is %lld",
+        pieces->size(), static_cast<long long>(config.vocabSize));
+  auto endOfTurn = llvm::find(*pieces, "<end_of_turn>");
+  int64_t id = endOfTurn - pieces->begin();
+  if (endOfTurn != pieces->end() && !llvm::is_contained(config.eosIds, id))
+    config.eosIds.push_back(id);
+  return llvm::Error::success();
+}
+
+/// The model-level passes; later issues add fusion, quantization and
+/// sliding-window specialization here.
+LogicalResult runPasses(MLIRContext &context, ModuleOp module) {
+  PassManager pm(&context);
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  return pm.run(module);
+}
+
+} // namespace
+
+LogicalResult compileCheckpoint(const CompileOptions &options) {
+  if (options.emit == EmitStage::Model &&
+      (options.outputPath.empty() || options.outputPath == "-")) {
+    llvm::errs() << "gemmac: error: a model file needs an output path (-o MODEL.gmf)\n";
+    return failure();
+  }
+  llvm::SmallString<256> configPath(options.checkpointDir), weightsPath(options.checkpointDir);
+  llvm::sys::path::append(configPath, "config.json");
+  llvm::sys::path::append(weightsPath, "model.safetensors");
+
+  auto config = parseModelConfig(configPath);
+  if (!config)
+    return reportError(config.takeError());
+  auto weights = SafetensorsFile::open(weightsPath);
+  if (!weights)
+    return reportError(weights.takeError());
+  // The IR can be inspected without a tokenizer; a model file needs one.
+  auto tokenizer = loadTokenizer(options);
+  if (!tokenizer && options.emit == EmitStage::Model)
+    return reportError(tokenizer.takeError());
+  if (tokenizer) {
+    if (llvm::Error error = reconcileTokenizer(*tokenizer, *config))
+      return reportError(std::move(error));
+  } else {
+    llvm::consumeError(tokenizer.takeError());
+  }
+
+  MLIRContext context;
+  context.loadDialect<gemma::GemmaDialect, func::FuncDialect>();
+  auto module = importCheckpoint(context, *config, **weights);
+  if (failed(module))
+    return failure();
+
+  if (options.emit == EmitStage::Gemma) {
+    std::string error;
+    auto output = openOutputFile(options.outputPath.empty() ? "-" : options.outputPath, &error);
+    if (!output) {
+      llvm::errs() << "gemmac: error: " << error << "\n";
+      return failure();
+    }
+    module->get()->print(output->os());
+    output->keep();
+    return success();
+  }
+
+  if (failed(runPasses(context, **module)))
+    return failure();
+  ModelWriterOptions writerOptions;
+  writerOptions.weights = options.weights;
+  writerOptions.producer = "gemmac 0.1";
+  return writeModelFile(**module, **weights, *tokenizer, writerOptions, options.outputPath);
+}
+
+} // namespace gemmac

@@ -1,0 +1,34 @@
+//===- Pipeline.h - gemmac compile: checkpoint -> IR -> passes -> artifacts -===//
+#ifndef GEMMAC_COMPILER_PIPELINE_PIPELINE_H
+#define GEMMAC_COMPILER_PIPELINE_PIPELINE_H
+
+#include "compiler/flatbuffer/ModelWriter.h"
+
+#include "mlir/Support/LLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace gemmac {
+
+/// How far `gemmac compile` goes; every IR stage can be dumped (`--emit=`).
+enum class EmitStage {
+  Gemma, // the imported gemma IR, before any pass
+  Model, // the .gmf model file
+};
+
+struct CompileOptions {
+  std::string checkpointDir;
+  std::string tokenizerPath; // empty: tokenizer.model or tokenizer.json of the checkpoint
+  std::string outputPath;    // the .gmf, or the IR dump ("-" or empty: stdout)
+  EmitStage emit = EmitStage::Model;
+  WeightStorage weights = WeightStorage::Checkpoint;
+};
+
+/// Runs the compiler. Errors are printed to llvm::errs() naming the problem;
+/// no output file is left behind on failure.
+mlir::LogicalResult compileCheckpoint(const CompileOptions &options);
+
+} // namespace gemmac
+
+#endif // GEMMAC_COMPILER_PIPELINE_PIPELINE_H

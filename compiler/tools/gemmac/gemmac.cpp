@@ -1,0 +1,94 @@
+//===- gemmac.cpp - The gemmac compiler driver ------------------------------===//
+//
+//   gemmac compile HF_DIR -o MODEL.gmf [--emit=gemma|gmf] [--tokenizer FILE]
+//   gemmac synth OUT_DIR [--qat-grid] [--layers N] [--vocab V] [--seed S]
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/pipeline/Pipeline.h"
+#include "compiler/synth/SynthCheckpoint.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace {
+
+cl::SubCommand compileCommand("compile", "Compile a Hugging Face Gemma 3 checkpoint");
+cl::opt<std::string> checkpointDir(cl::Positional, cl::desc("<checkpoint dir>"),
+                                   cl::Required, cl::sub(compileCommand));
+cl::opt<std::string> outputPath("o", cl::desc("Output file (the .gmf, or the IR dump)"),
+                                cl::value_desc("path"), cl::sub(compileCommand));
+cl::opt<gemmac::EmitStage> emitStage(
+    "emit", cl::desc("What to produce"), cl::init(gemmac::EmitStage::Model),
+    cl::values(clEnumValN(gemmac::EmitStage::Gemma, "gemma", "the imported gemma IR"),
+               clEnumValN(gemmac::EmitStage::Model, "gmf", "the model file (default)")),
+    cl::sub(compileCommand));
+cl::opt<std::string> tokenizerPath(
+    "tokenizer", cl::desc("tokenizer.model or tokenizer.json (default: the checkpoint's)"),
+    cl::value_desc("path"), cl::sub(compileCommand));
+cl::opt<gemmac::WeightStorage> weightStorage(
+    "weights", cl::desc("How weights are stored in the model file"),
+    cl::init(gemmac::WeightStorage::Checkpoint),
+    cl::values(clEnumValN(gemmac::WeightStorage::Checkpoint, "checkpoint",
+                          "bf16/f32 as in the checkpoint (f16 widened to f32)"),
+               clEnumValN(gemmac::WeightStorage::F32, "f32", "everything as f32")),
+    cl::sub(compileCommand));
+
+cl::SubCommand synthCommand(
+    "synth", "Write the deterministic synthetic Gemma 3 270M checkpoint of "
+             "shared/reference/synth_gemma3.py, bit for bit");
+cl::opt<std::string> synthDir(cl::Positional, cl::desc("<output dir>"), cl::Required,
+                              cl::sub(synthCommand));
+cl::opt<std::string> synthSeed("seed", cl::desc("Seed string"), cl::init("gemmac-synth-v1"),
+                               cl::sub(synthCommand));
+cl::opt<bool> synthQatGrid("qat-grid", cl::desc("Put every 2-D weight on a Q4_0 grid"),
+                           cl::sub(synthCommand));
+cl::opt<int64_t> synthLayers("layers", cl::desc("Number of layers (default 18)"),
+                             cl::init(0), cl::sub(synthCommand));
+cl::opt<int64_t> synthVocab("vocab", cl::desc("Vocabulary size (default 262144)"),
+                            cl::init(0), cl::sub(synthCommand));
+
+int runCompile() {
+  gemmac::CompileOptions options;
+  options.checkpointDir = checkpointDir;
+  options.tokenizerPath = tokenizerPath;
+  options.outputPath = outputPath;
+  options.emit = emitStage;
+  options.weights = weightStorage;
+  return mlir::succeeded(gemmac::compileCheckpoint(options)) ? 0 : 1;
+}
+
+int runSynth() {
+  gemmac::SynthOptions options;
+  options.seed = synthSeed;
+  options.qatGrid = synthQatGrid;
+  if (synthLayers < 0 || synthVocab < 0) {
+    errs() << "gemmac synth: error: --layers and --vocab must be positive\n";
+    return 1;
+  }
+  if (synthLayers > 0)
+    options.layers = synthLayers;
+  if (synthVocab > 0)
+    options.vocab = synthVocab;
+  if (Error error = gemmac::writeSynthCheckpoint(synthDir, options)) {
+    errs() << "gemmac synth: error: " << toString(std::move(error)) << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "gemmac: ahead-of-time compiler for Gemma 3\n");
+  if (compileCommand)
+    return runCompile();
+  if (synthCommand)
+    return runSynth();
+  errs() << "gemmac: error: expected a command (compile, synth); see gemmac --help\n";
+  return 1;
+}
