@@ -1,7 +1,7 @@
 #include "executor.h"
 
 #include <algorithm>
-#include <new>
+#include <exception>
 
 #include "kernels.h"
 #include "status.h"
@@ -20,7 +20,7 @@ gemmac_status Executor::create(const Program& program, size_t max_context, size_
         max_slots = std::max(max_slots, executor->caches_.back().slots());
       }
     executor->scores_.resize(max_slots);
-  } catch (const std::bad_alloc&) {
+  } catch (const std::exception&) {  // bad_alloc, or length_error for absurd sizes
     return makeStatus(GEMMAC_RESOURCE_EXHAUSTED,
                       "out of memory allocating activations and KV caches for a context of %zu", max_context);
   }

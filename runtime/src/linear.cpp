@@ -1,7 +1,7 @@
 #include "linear.h"
 
 #include <cmath>
-#include <new>
+#include <exception>
 #include <vector>
 
 #include "kernels.h"
@@ -19,7 +19,7 @@ gemmac_status Linear::create(const TensorView& weight, const char* name, std::un
   if (weight.dtype == schema::DType::BF16) {
     try {
       widened.resize(weight.numel);
-    } catch (const std::bad_alloc&) {
+    } catch (const std::exception&) {
       return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "out of memory widening %s (%zu values)", name, weight.numel);
     }
     gemmac_bf16_to_f32_generic(static_cast<const uint16_t*>(weight.data), weight.numel, widened.data());

@@ -1,7 +1,7 @@
 // gemmac_model_load / free / get_info.
 #include "model.h"
 
-#include <new>
+#include <exception>
 
 #include "status.h"
 
@@ -42,7 +42,7 @@ extern "C" gemmac_status gemmac_model_load(const char* path, gemmac_model** out_
     GEMMAC_RETURN_IF_ERROR(loadModel(path, model.get()));
     *out_model = model.release();
     return nullptr;
-  } catch (const std::bad_alloc&) {
+  } catch (const std::exception&) {
     return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "%s: out of memory while loading", path);
   }
 }

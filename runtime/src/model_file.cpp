@@ -47,6 +47,10 @@ namespace {
 
 size_t dtypeSize(schema::DType dtype) { return dtype == schema::DType::F32 ? 4 : 2; }
 
+// The FlatBuffers verifier checks only 4-byte alignment of vectors; vectors of
+// 8-byte elements are 8-aligned in any file the builder wrote.
+bool aligned8(const void* data) { return reinterpret_cast<uintptr_t>(data) % 8 == 0; }
+
 // Checks the segment table and binds each tensor to its bytes.
 gemmac_status bindTensors(ModelFile* model) {
   const char* path = model->path.c_str();
@@ -56,8 +60,8 @@ gemmac_status bindTensors(ModelFile* model) {
   if (base % 64 != 0 || base > file_size)
     return makeStatus(GEMMAC_DATA_LOSS, "%s: segment_base %llu is not 64-byte aligned inside the %zu-byte file",
                       path, static_cast<unsigned long long>(base), file_size);
-  if (!root.segments() || !root.tensors())
-    return makeStatus(GEMMAC_DATA_LOSS, "%s: the model has no segment or tensor table", path);
+  if (!root.segments() || !root.tensors() || !aligned8(root.segments()->Data()))
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: the model has no (aligned) segment or tensor table", path);
   const auto& segments = *root.segments();
   for (uint32_t i = 0; i < segments.size(); ++i) {
     const schema::Segment* segment = segments.Get(i);
@@ -79,8 +83,8 @@ gemmac_status bindTensors(ModelFile* model) {
     if (view.dtype != schema::DType::F32 && view.dtype != schema::DType::BF16)
       return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) has unknown dtype %d", path, i, name,
                         static_cast<int>(view.dtype));
-    if (!tensor->shape())
-      return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) has no shape", path, i, name);
+    if (!tensor->shape() || !aligned8(tensor->shape()->Data()))
+      return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) has no (aligned) shape", path, i, name);
     // numel is bounded by the file size, so the product cannot overflow.
     uint64_t numel = 1;
     for (int64_t dim : *tensor->shape()) {

@@ -202,6 +202,9 @@ gemmac_status PlanChecker::check() {
       bool sliding = cache.kind() == schema::KvCacheKind::SlidingWindow;
       if ((!sliding && cache.kind() != schema::KvCacheKind::Global) || (sliding && cache.window() <= 0))
         return fail("kv cache %u has kind %d and window %d", i, static_cast<int>(cache.kind()), cache.window());
+      if (cache.num_kv_heads() <= 0 || cache.head_dim() <= 0 ||
+          int64_t{cache.num_kv_heads()} * cache.head_dim() > kMaxWidth)
+        return fail("kv cache %u has %d heads of %d", i, cache.num_kv_heads(), cache.head_dim());
     }
   if (plan_.output() >= plan_.values()->size())
     return fail("plan output %u is out of range (%u values)", plan_.output(), plan_.values()->size());

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <mutex>
-#include <new>
+#include <exception>
 #include <thread>
 
 #include "status.h"
@@ -76,7 +76,7 @@ extern "C" gemmac_status gemmac_session_create(gemmac_model* model, const gemmac
                                                     static_cast<size_t>(resolved.num_threads), &session->executor));
     *out_session = session.release();
     return nullptr;
-  } catch (const std::bad_alloc&) {
+  } catch (const std::exception&) {
     return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "session_create: out of memory");
   }
 }

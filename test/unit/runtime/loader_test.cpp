@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <string>
 
 #include "gemmac/gemmac.h"
@@ -132,6 +133,19 @@ TEST(Loader, FlippedBytesNeverCrash) {
       }
     }
   EXPECT_GT(failures, 0);
+}
+
+TEST(Loader, RandomBytesAfterTheIdentifierFail) {
+  std::mt19937 rng(7);
+  for (int i = 0; i < 500; ++i) {
+    std::vector<uint8_t> bytes(8 + rng() % 600);
+    for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+    std::memcpy(&bytes[4], "GMF0", 4);
+    bytes[0] = static_cast<uint8_t>(bytes[0] % 64);  // a root offset inside small files
+    bytes[1] = bytes[2] = bytes[3] = 0;
+    LoadResult result = loadBytes(bytes);
+    ASSERT_EQ(result.code, GEMMAC_DATA_LOSS) << "case " << i << ": " << result.message;
+  }
 }
 
 TEST(Loader, SegmentOutOfRange) {
