@@ -9,12 +9,12 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.gemmac_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "e2e", "Inputs"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "e2e", "Inputs", "support"]
 
 config.substitutions.append(("%reference", config.gemmac_reference_dir))
 
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["gemmac", "gemmac-opt"], [config.gemmac_tools_dir])
+    ["gemmac", "gemmac-opt", "gemmac-run"], [config.gemmac_tools_dir])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
