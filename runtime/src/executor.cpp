@@ -19,13 +19,18 @@ gemmac_status Executor::create(const Program& program, size_t max_context, size_
         executor->caches_.emplace_back(*spec, max_context, prefill_chunk);
         max_slots = std::max(max_slots, executor->caches_.back().slots());
       }
-    executor->scores_.resize(max_slots);
+    executor->max_slots_ = max_slots;
   } catch (const std::exception&) {  // bad_alloc, or length_error for absurd sizes
     return makeStatus(GEMMAC_RESOURCE_EXHAUSTED,
                       "out of memory allocating activations and KV caches for a context of %zu", max_context);
   }
   executor->pool_ = pthreadpool_create(num_threads);
   if (!executor->pool_) return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "cannot create a pool of %zu threads", num_threads);
+  try {
+    executor->scores_.resize(pthreadpool_get_threads_count(executor->pool_) * executor->max_slots_);
+  } catch (const std::exception&) {
+    return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "out of memory allocating attention scratch");
+  }
   *out = std::move(executor);
   return nullptr;
 }
@@ -34,21 +39,56 @@ Executor::~Executor() {
   if (pool_) pthreadpool_destroy(pool_);
 }
 
+namespace {
+
+// Query rows [start, start + count) of one attention op, as one pool task.
+struct AttentionTask {
+  gemmac_attention_params params;
+  const float* q;
+  float* out;
+  size_t q_width;
+  int64_t first_position;
+  const float* keys;
+  const float* values;
+  float* scores;  // one row of max_slots floats per tile
+  size_t max_slots;
+  size_t tile;
+
+  static void run(void* context, size_t start, size_t count) {
+    const AttentionTask& task = *static_cast<const AttentionTask*>(context);
+    gemmac_attention_generic(&task.params, task.q + start * task.q_width, count,
+                             task.first_position + static_cast<int64_t>(start), task.keys, task.values,
+                             task.scores + (start / task.tile) * task.max_slots, task.out + start * task.q_width);
+  }
+};
+
+}  // namespace
+
 gemmac_status Executor::runAttention(const schema::Op& op, size_t count, int64_t first_position) {
   const schema::AttentionOp& attention = *op.kind_as_AttentionOp();
   const auto& in = *op.inputs();
   KvCache& cache = caches_[attention.cache()];
   cache.write(buffer(in[1]), buffer(in[2]), count, first_position);
-  gemmac_attention_params params;
-  params.num_heads = static_cast<size_t>(attention.num_heads());
-  params.num_kv_heads = static_cast<size_t>(attention.num_kv_heads());
-  params.head_dim = static_cast<size_t>(attention.head_dim());
-  params.scale = attention.scale();
-  params.softcap = attention.softcap();
-  params.window = attention.window();
-  params.slots = cache.slots();
-  gemmac_attention_generic(&params, buffer(in[0]), count, first_position, cache.keys(), cache.values(),
-                           scores_.data(), buffer(op.outputs()->Get(0)));
+  AttentionTask task;
+  task.params.num_heads = static_cast<size_t>(attention.num_heads());
+  task.params.num_kv_heads = static_cast<size_t>(attention.num_kv_heads());
+  task.params.head_dim = static_cast<size_t>(attention.head_dim());
+  task.params.scale = attention.scale();
+  task.params.softcap = attention.softcap();
+  task.params.window = attention.window();
+  task.params.slots = cache.slots();
+  task.q = buffer(in[0]);
+  task.out = buffer(op.outputs()->Get(0));
+  task.q_width = width(in[0]);
+  task.first_position = first_position;
+  task.keys = cache.keys();
+  task.values = cache.values();
+  task.scores = scores_.data();
+  task.max_slots = max_slots_;
+  // One tile of query rows per thread; the caches are only read.
+  const size_t threads = pthreadpool_get_threads_count(pool_);
+  task.tile = (count + threads - 1) / threads;
+  pthreadpool_parallelize_1d_tile_1d(pool_, &AttentionTask::run, &task, count, task.tile, 0);
   return nullptr;
 }
 

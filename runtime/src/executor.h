@@ -42,7 +42,8 @@ class Executor {
   pthreadpool_t pool_ = nullptr;
   std::vector<std::vector<float>> buffers_;
   std::vector<KvCache> caches_;
-  std::vector<float> scores_;  // attention scratch, one row of keys
+  size_t max_slots_ = 0;       // rows of the largest cache
+  std::vector<float> scores_;  // attention scratch: one row of max_slots_ per thread
 };
 
 }  // namespace gemmac

@@ -34,7 +34,7 @@ class SessionTest : public ::testing::Test {
     gemmac_session_options_init(&options);
     options.prefill_chunk = chunk;
     options.max_context = max_context;
-    options.num_threads = 1;
+    options.num_threads = 3;  // uneven attention tiles for chunks of 4, 5 and 7
     gemmac_session* session = nullptr;
     gemmac_status status = gemmac_session_create(model_, &options, &session);
     EXPECT_EQ(status, nullptr) << gemmac_status_get_message(status);
