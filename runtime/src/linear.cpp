@@ -1,29 +1,22 @@
 #include "linear.h"
 
 #include <cmath>
-#include <exception>
-#include <vector>
 
 #include "kernels.h"
 #include "status.h"
 
 namespace gemmac {
 
-gemmac_status Linear::create(const TensorView& weight, const char* name, std::unique_ptr<Linear>* out) {
+gemmac_status Linear::create(const TensorView& weight, const char* name, float* scratch,
+                             std::unique_ptr<Linear>* out) {
   // xnn_initialize is idempotent; it fails only on CPUs XNNPACK cannot use.
   if (xnn_initialize(nullptr) != xnn_status_success)
     return makeStatus(GEMMAC_UNIMPLEMENTED, "XNNPACK cannot be initialized on this CPU");
   const size_t rows = static_cast<size_t>(weight.shape[0]), cols = static_cast<size_t>(weight.shape[1]);
-  std::vector<float> widened;
   const float* kernel = static_cast<const float*>(weight.data);
   if (weight.dtype == schema::DType::BF16) {
-    try {
-      widened.resize(weight.numel);
-    } catch (const std::exception&) {
-      return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "out of memory widening %s (%zu values)", name, weight.numel);
-    }
-    gemmac_bf16_to_f32_generic(static_cast<const uint16_t*>(weight.data), weight.numel, widened.data());
-    kernel = widened.data();
+    gemmac_bf16_to_f32_generic(static_cast<const uint16_t*>(weight.data), weight.numel, scratch);
+    kernel = scratch;
   }
   xnn_operator_t op = nullptr;
   xnn_status status = xnn_create_fully_connected_nc_f32(cols, rows, cols, rows, kernel, /*bias=*/nullptr,

@@ -17,8 +17,10 @@ namespace gemmac {
 /// run on two threads at once (the model serializes steps).
 class Linear {
  public:
-  /// Widens a bf16 weight to f32 for packing; the f32 copy is freed afterwards.
-  static gemmac_status create(const TensorView& weight, const char* name, std::unique_ptr<Linear>* out);
+  /// A bf16 weight is widened into `scratch` (numel floats) for packing; one
+  /// scratch buffer serves every weight, which saves a page-faulted allocation each.
+  static gemmac_status create(const TensorView& weight, const char* name, float* scratch,
+                              std::unique_ptr<Linear>* out);
   ~Linear();
   Linear(const Linear&) = delete;
   Linear& operator=(const Linear&) = delete;

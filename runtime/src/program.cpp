@@ -18,6 +18,15 @@ const char* tensorName(const ModelFile& file, uint32_t index) {
 gemmac_status Program::create(const ModelFile& file, std::unique_ptr<Program>* out) {
   std::unique_ptr<Program> program(new Program);
   program->plan_ = file.root->plan();
+  // Widening scratch for the largest linear weight (uninitialized: it is overwritten).
+  size_t scratch_size = 0;
+  for (const schema::Op* op : *program->plan_->ops()) {
+    if (op->kind_type() == schema::OpKind::LinearOp)
+      scratch_size = std::max(scratch_size, file.tensors[op->kind_as_LinearOp()->weight()].numel);
+    if (op->kind_type() == schema::OpKind::LogitsOp)
+      scratch_size = std::max(scratch_size, file.tensors[op->kind_as_LogitsOp()->weight()].numel);
+  }
+  std::unique_ptr<float[]> scratch(new float[scratch_size]);
   for (const schema::Op* op : *program->plan_->ops()) {
     PreparedOp prepared;
     prepared.op = op;
@@ -41,7 +50,8 @@ gemmac_status Program::create(const ModelFile& file, std::unique_ptr<Program>* o
       case schema::OpKind::LogitsOp: {
         uint32_t index = prepared.kind == schema::OpKind::LinearOp ? op->kind_as_LinearOp()->weight()
                                                                     : op->kind_as_LogitsOp()->weight();
-        GEMMAC_RETURN_IF_ERROR(Linear::create(file.tensors[index], tensorName(file, index), &prepared.linear));
+        GEMMAC_RETURN_IF_ERROR(Linear::create(file.tensors[index], tensorName(file, index), scratch.get(),
+                                                &prepared.linear));
         break;
       }
       default:
