@@ -16,7 +16,8 @@ namespace {
 
 class SessionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { load(); }
+  void load() {
     spec_ = makeTinyModel(config_);
     path_ = writeTempFile("session.gmf", serialize(spec_));
     gemmac_status status = gemmac_model_load(path_.c_str(), &model_);
@@ -68,6 +69,18 @@ TEST_F(SessionTest, DecodeMatchesReferenceAcrossRingWraps) {
   EXPECT_LT(worst, 1e-4);
   EXPECT_EQ(gemmac_session_get_position(session), ids_.size());
   std::printf("tiny model decode: max |logit error| %.3g over %zu positions\n", worst, ids_.size());
+  gemmac_session_free(session);
+}
+
+TEST_F(SessionTest, F32WeightsMatchReference) {
+  gemmac_model_free(model_);
+  config_.f32_weights = true;
+  ids_.clear();
+  load();
+  gemmac_session* session = newSession(5);
+  std::vector<float> logits(config_.vocab);
+  ASSERT_EQ(gemmac_session_prefill(session, ids_.data(), ids_.size(), logits.data()), nullptr);
+  EXPECT_LT(errorAt(logits.data(), ids_.size() - 1), 1e-4);
   gemmac_session_free(session);
 }
 

@@ -136,7 +136,7 @@ ModelSpec makeTinyModel(const TinyConfig& c) {
   spec.head_dim = c.head_dim;
   spec.max_context = c.max_context;
   spec.sliding_window = c.window;
-  const auto bf16 = schema::DType::BF16;
+  const auto bf16 = c.f32_weights ? schema::DType::F32 : schema::DType::BF16;
   const auto f32 = schema::DType::F32;
   auto tensor = [&](const std::string& name, std::vector<int64_t> shape, float stddev, schema::DType dtype) {
     spec.tensors.push_back(randomTensor(rng, name, std::move(shape), stddev, dtype));

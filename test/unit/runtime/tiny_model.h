@@ -55,6 +55,7 @@ struct TinyConfig {
   int32_t vocab = 100, window = 4, max_context = 64;
   int32_t global_every = 2;  // layer i is global when (i + 1) % global_every == 0
   uint32_t seed = 1;
+  bool f32_weights = false;  // embedding and linear weights in f32 instead of bf16
 };
 
 ModelSpec makeTinyModel(const TinyConfig& config);
