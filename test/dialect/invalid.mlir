@@ -319,3 +319,27 @@ module attributes {gemma.weights = ""} {}
 
 // expected-error @+1 {{unknown gemma attribute 'gemma.weight_path'}}
 module attributes {gemma.weight_path = "x"} {}
+
+// -----
+
+func.func @f(%q: tensor<?x256xf32>, %pos: tensor<?xi32>) {
+  // expected-error @+1 {{expects kv_kind and kv_slots together}}
+  %0 = gemma.attention %q, %q, %q, %pos {head_dim = 256 : i64, kv_cache = 0 : i64, kv_kind = "ring", num_heads = 1 : i64, num_kv_heads = 1 : i64, scale = 6.250000e-02 : f32, window = 16 : i64} : (tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>, tensor<?xi32>) -> tensor<?x256xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x256xf32>, %pos: tensor<?xi32>) {
+  // expected-error @+1 {{expects a ring kv cache to hold a window > 0 (window 0, kv_slots 64)}}
+  %0 = gemma.attention %q, %q, %q, %pos {head_dim = 256 : i64, kv_cache = 0 : i64, kv_kind = "ring", kv_slots = 64 : i64, num_heads = 1 : i64, num_kv_heads = 1 : i64, scale = 6.250000e-02 : f32, window = 0 : i64} : (tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>, tensor<?xi32>) -> tensor<?x256xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x256xf32>, %pos: tensor<?xi32>) {
+  // expected-error @+1 {{expects kv_kind "ring" or "full", got "paged"}}
+  %0 = gemma.attention %q, %q, %q, %pos {head_dim = 256 : i64, kv_cache = 0 : i64, kv_kind = "paged", kv_slots = 64 : i64, num_heads = 1 : i64, num_kv_heads = 1 : i64, scale = 6.250000e-02 : f32, window = 0 : i64} : (tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>, tensor<?xi32>) -> tensor<?x256xf32>
+  return
+}

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/gemma/IR/GemmaDialect.h"
+#include "dialects/gemma/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -14,6 +15,7 @@
 int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
+  mlir::gemma::registerGemmaPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::gemma::GemmaDialect, mlir::func::FuncDialect>();

@@ -167,6 +167,30 @@ LogicalResult RopeOp::verify() {
   return verifySameTokenCount(*this, {getInput(), getPositions()});
 }
 
+/// The storage chosen by gemma-specialize-attention must fit the window: a
+/// ring holds at least the window, and only windowed layers may use one.
+LogicalResult AttentionOp::verifyKvStorage() {
+  std::optional<StringRef> kind = getKvKind();
+  std::optional<int64_t> slots;
+  if (IntegerAttr attr = getKvSlotsAttr())
+    slots = attr.getInt();
+  if (kind.has_value() != slots.has_value())
+    return emitOpError("expects kv_kind and kv_slots together");
+  if (!kind)
+    return success();
+  int64_t window = getWindowAttr().getInt();
+  if (*kind != kRingKind && *kind != kFullKind)
+    return emitOpError() << "expects kv_kind \"" << kRingKind << "\" or \""
+                         << kFullKind << "\", got \"" << *kind << "\"";
+  if (*slots <= 0)
+    return emitOpError() << "expects kv_slots > 0, got " << *slots;
+  if (*kind == kRingKind && (window == 0 || *slots < window))
+    return emitOpError() << "expects a ring kv cache to hold a window > 0 "
+                            "(window "
+                         << window << ", kv_slots " << *slots << ")";
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   int64_t heads = getNumHeadsAttr().getInt();
   int64_t kvHeads = getNumKvHeadsAttr().getInt();
@@ -205,6 +229,8 @@ LogicalResult AttentionOp::verify() {
   if (std::optional<APFloat> softcap = getSoftcap())
     if (failed(verifyPositive(*this, "softcap", softcap->convertToDouble())))
       return failure();
+  if (failed(verifyKvStorage()))
+    return failure();
   return verifySameTokenCount(
       *this, {getQ(), getK(), getV(), getPositions(), getResult()});
 }

@@ -172,6 +172,12 @@ def Gemma_AttentionOp : Gemma_Op<"attention",
     cache binding is an attribute because each layer owns exactly one cache and
     the runtime allocates it (ring buffer for windowed layers).
 
+    `gemma-specialize-attention` decides the cache's storage: `kv_kind` is
+    `"ring"` (window > 0: a ring buffer of `kv_slots` = window + prefill chunk
+    - 1 rows, so memory does not grow with the context) or `"full"` (global:
+    one row per context position). Both are absent before the pass and the
+    runtime then sizes the cache itself.
+
     ```mlir
     %a = gemma.attention %q, %k, %v, %positions {head_dim = 256 : i64,
         kv_cache = 0 : i64, num_heads = 4 : i64, num_kv_heads = 1 : i64,
@@ -184,8 +190,18 @@ def Gemma_AttentionOp : Gemma_Op<"attention",
                        Gemma_Activation:$v, Gemma_TokenIds:$positions,
                        I64Attr:$num_heads, I64Attr:$num_kv_heads,
                        I64Attr:$head_dim, F32Attr:$scale, I64Attr:$window,
-                       I64Attr:$kv_cache, OptionalAttr<F32Attr>:$softcap);
+                       I64Attr:$kv_cache, OptionalAttr<F32Attr>:$softcap,
+                       OptionalAttr<StrAttr>:$kv_kind,
+                       OptionalAttr<I64Attr>:$kv_slots);
   let results = (outs Gemma_Activation:$result);
+  let extraClassDeclaration = [{
+    static constexpr llvm::StringLiteral kRingKind = "ring";
+    static constexpr llvm::StringLiteral kFullKind = "full";
+
+  private:
+    LogicalResult verifyKvStorage();
+  public:
+  }];
   let assemblyFormat = [{
     $q `,` $k `,` $v `,` $positions attr-dict `:`
     functional-type(operands, results)
