@@ -7,6 +7,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <limits>
 #include <map>
 
 using namespace mlir;
@@ -41,6 +42,7 @@ private:
     int32_t index; // in Plan.kv_caches
     fb::KvCacheKind kind;
     int32_t window, numKvHeads, headDim;
+    int32_t slots; // 0: not specialized, the runtime decides
   };
   // The attention ops' kv_cache attribute -> the cache they bind.
   std::map<int64_t, CacheBinding> caches;
@@ -83,17 +85,29 @@ void PlanTranslator::addOp(Operation *op, fb::OpKind kind,
                              builder.CreateVector(std::vector<uint32_t>{output})));
 }
 
+/// The cache kind: gemma-specialize-attention's choice when it ran (a short
+/// context makes even windowed layers full), else ring for windowed layers.
+fb::KvCacheKind cacheKind(gemma::AttentionOp op) {
+  if (std::optional<StringRef> kind = op.getKvKind())
+    return *kind == gemma::AttentionOp::kRingKind ? fb::KvCacheKind::SlidingWindow
+                                                  : fb::KvCacheKind::Global;
+  return op.getWindow() == 0 ? fb::KvCacheKind::Global : fb::KvCacheKind::SlidingWindow;
+}
+
 FailureOr<int32_t> PlanTranslator::kvCacheIndex(gemma::AttentionOp op) {
-  CacheBinding spec{static_cast<int32_t>(caches.size()),
-                    op.getWindow() == 0 ? fb::KvCacheKind::Global
-                                        : fb::KvCacheKind::SlidingWindow,
+  IntegerAttr slots = op.getKvSlotsAttr();
+  if (slots && slots.getInt() > std::numeric_limits<int32_t>::max())
+    return op.emitOpError("kv_slots ") << slots.getInt() << " does not fit the model file";
+  CacheBinding spec{static_cast<int32_t>(caches.size()), cacheKind(op),
                     static_cast<int32_t>(op.getWindow()),
                     static_cast<int32_t>(op.getNumKvHeads()),
-                    static_cast<int32_t>(op.getHeadDim())};
+                    static_cast<int32_t>(op.getHeadDim()),
+                    slots ? static_cast<int32_t>(slots.getInt()) : 0};
   auto [it, inserted] = caches.try_emplace(op.getKvCache(), spec);
   const CacheBinding &bound = it->second;
   if (!inserted && (bound.kind != spec.kind || bound.window != spec.window ||
-                    bound.numKvHeads != spec.numKvHeads || bound.headDim != spec.headDim))
+                    bound.numKvHeads != spec.numKvHeads || bound.headDim != spec.headDim ||
+                    bound.slots != spec.slots))
     return op.emitOpError("kv_cache ") << op.getKvCache()
            << " is bound by attention ops of different shapes";
   return bound.index;
@@ -199,7 +213,7 @@ FailureOr<PlanTables> PlanTranslator::translate(func::FuncOp forward) {
   std::vector<flatbuffers::Offset<fb::KvCache>> cacheTables(caches.size());
   for (auto &[attr, cache] : caches)
     cacheTables[cache.index] = fb::CreateKvCache(builder, cache.kind, cache.window,
-                                                 cache.numKvHeads, cache.headDim);
+                                                 cache.numKvHeads, cache.headDim, cache.slots);
 
   PlanTables result;
   result.plan = fb::CreatePlan(builder, builder.CreateVector(values),

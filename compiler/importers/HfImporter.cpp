@@ -148,7 +148,9 @@ Value ForwardBuilder::decoderLayer(int64_t layer, Value x, Value positions) {
       b.getI64IntegerAttr(config.numKvHeads), headDim,
       b.getF32FloatAttr(std::pow(config.queryPreAttnScalar, -0.5)),
       b.getI64IntegerAttr(sliding ? config.slidingWindow : 0),
-      b.getI64IntegerAttr(layer), softcap);
+      b.getI64IntegerAttr(layer), softcap,
+      // The KV storage is gemma-specialize-attention's decision.
+      /*kv_kind=*/StringAttr(), /*kv_slots=*/IntegerAttr());
   a = linear(attnLoc, a, layer, TensorRole::OProj, config.hiddenSize);
   a = rmsNorm(attnLoc, a, layer, TensorRole::PostAttentionNorm);
   x = gemma::AddOp::create(b, attnLoc, residual, a);

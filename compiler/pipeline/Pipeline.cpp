@@ -8,11 +8,13 @@
 #include "compiler/importers/SentencePieceProto.h"
 #include "compiler/importers/TokenizerImport.h"
 #include "dialects/gemma/IR/GemmaDialect.h"
+#include "dialects/gemma/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "mlir/Support/FileUtilities.h"
@@ -54,13 +56,68 @@ llvm::Error reconcileTokenizer(llvm::StringRef tokenizer, ModelConfig &config) {
   return llvm::Error::success();
 }
 
-/// The model-level passes; later issues add fusion, quantization and
-/// sliding-window specialization here.
-LogicalResult runPasses(MLIRContext &context, ModuleOp module) {
-  PassManager pm(&context);
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  return pm.run(module);
+LogicalResult printModule(ModuleOp module, llvm::StringRef path) {
+  std::string error;
+  auto output = openOutputFile(path.empty() ? "-" : path, &error);
+  if (!output) {
+    llvm::errs() << "gemmac: error: " << error << "\n";
+    return failure();
+  }
+  module->print(output->os());
+  output->keep();
+  return success();
+}
+
+/// The model-level passes in pipeline order, each ending a stage that
+/// `--emit` can dump. Every gemma pass can be left out (--disable-pass): the
+/// tests compare the logits of each such pipeline with the full one.
+struct PipelineStage {
+  EmitStage stage;
+  std::vector<std::unique_ptr<Pass>> passes;
+};
+
+std::vector<PipelineStage> buildStages(const CompileOptions &options) {
+  std::vector<PipelineStage> stages(2);
+  stages[0].stage = EmitStage::Fused;
+  stages[0].passes.push_back(createCanonicalizerPass());
+  stages[0].passes.push_back(createCSEPass());
+  stages[1].stage = EmitStage::Specialized;
+  gemma::GemmaSpecializeAttentionOptions specialize;
+  specialize.prefillChunk = options.prefillChunk;
+  specialize.maxContext = options.maxContext;
+  stages[1].passes.push_back(gemma::createGemmaSpecializeAttention(specialize));
+  return stages;
+}
+
+/// Runs the stages up to `options.emit`, dumping the IR when that is a stage;
+/// `dumped` says the dump was the requested output.
+LogicalResult runPasses(MLIRContext &context, ModuleOp module,
+                        const CompileOptions &options, bool &dumped) {
+  std::vector<PipelineStage> stages = buildStages(options);
+  llvm::StringSet<> unknown;
+  for (const std::string &name : options.disabledPasses)
+    unknown.insert(name);
+  for (PipelineStage &stage : stages)
+    for (const std::unique_ptr<Pass> &pass : stage.passes)
+      unknown.erase(pass->getArgument());
+  if (!unknown.empty()) {
+    llvm::errs() << "gemmac: error: --disable-pass: unknown pass '"
+                 << unknown.begin()->getKey() << "'\n";
+    return failure();
+  }
+  for (PipelineStage &stage : stages) {
+    PassManager pm(&context);
+    for (std::unique_ptr<Pass> &pass : stage.passes)
+      if (!llvm::is_contained(options.disabledPasses, pass->getArgument()))
+        pm.addPass(std::move(pass));
+    if (failed(pm.run(module)))
+      return failure();
+    if (options.emit == stage.stage) {
+      dumped = true;
+      return printModule(module, options.outputPath);
+    }
+  }
+  return success();
 }
 
 } // namespace
@@ -98,20 +155,14 @@ LogicalResult compileCheckpoint(const CompileOptions &options) {
   if (failed(module))
     return failure();
 
-  if (options.emit == EmitStage::Gemma) {
-    std::string error;
-    auto output = openOutputFile(options.outputPath.empty() ? "-" : options.outputPath, &error);
-    if (!output) {
-      llvm::errs() << "gemmac: error: " << error << "\n";
-      return failure();
-    }
-    module->get()->print(output->os());
-    output->keep();
-    return success();
-  }
+  if (options.emit == EmitStage::Gemma)
+    return printModule(**module, options.outputPath);
 
-  if (failed(runPasses(context, **module)))
+  bool dumped = false;
+  if (failed(runPasses(context, **module, options, dumped)))
     return failure();
+  if (dumped)
+    return success();
   ModelWriterOptions writerOptions;
   writerOptions.weights = options.weights;
   writerOptions.producer = "gemmac 0.1";

@@ -8,13 +8,16 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
+#include <vector>
 
 namespace gemmac {
 
 /// How far `gemmac compile` goes; every IR stage can be dumped (`--emit=`).
 enum class EmitStage {
-  Gemma, // the imported gemma IR, before any pass
-  Model, // the .gmf model file
+  Gemma,       // the imported gemma IR, before any pass
+  Fused,       // after the fusion passes
+  Specialized, // after gemma-specialize-attention: the IR the model file is written from
+  Model,       // the .gmf model file
 };
 
 struct CompileOptions {
@@ -23,6 +26,10 @@ struct CompileOptions {
   std::string outputPath;    // the .gmf, or the IR dump ("-" or empty: stdout)
   EmitStage emit = EmitStage::Model;
   WeightStorage weights = WeightStorage::Checkpoint;
+  /// Pass arguments (e.g. "gemma-fuse-qkv") left out of the pipeline.
+  std::vector<std::string> disabledPasses;
+  int64_t prefillChunk = 128; // the largest prefill step the ring caches are sized for
+  int64_t maxContext = 0;     // 0: the config's max_context
 };
 
 /// Runs the compiler. Errors are printed to llvm::errs() naming the problem;

@@ -3,12 +3,50 @@
 #include <algorithm>
 #include <cstring>
 
+#include "status.h"
+
 namespace gemmac {
+namespace {
+
+bool isRing(const schema::KvCache& spec) { return spec.kind() == schema::KvCacheKind::SlidingWindow; }
+
+/// The rows a session needs: a ring never needs more than the context.
+size_t requiredSlots(const schema::KvCache& spec, size_t max_context, size_t prefill_chunk) {
+  if (!isRing(spec)) return max_context;
+  return std::min(static_cast<size_t>(spec.window()) + prefill_chunk - 1, max_context);
+}
+
+/// The plan's rows when the compiler chose them (no more than the context can
+/// use), else the required ones.
+size_t allocatedSlots(const schema::KvCache& spec, size_t max_context, size_t prefill_chunk) {
+  if (spec.slots() <= 0) return requiredSlots(spec, max_context, prefill_chunk);
+  return std::min(static_cast<size_t>(spec.slots()), max_context);
+}
+
+}  // namespace
+
+gemmac_status kvCacheSlots(const schema::KvCache& spec, uint32_t index, size_t max_context, size_t prefill_chunk,
+                           size_t* out_slots) {
+  const size_t required = requiredSlots(spec, max_context, prefill_chunk);
+  const size_t allocated = allocatedSlots(spec, max_context, prefill_chunk);
+  if (allocated < required) {
+    if (isRing(spec))
+      return makeStatus(GEMMAC_INVALID_ARGUMENT,
+                        "kv cache %u is a ring of %d slots, compiled for a window of %d; a prefill_chunk of %zu needs "
+                        "%zu (window + prefill_chunk - 1): use a prefill_chunk of at most %zu or recompile",
+                        index, spec.slots(), spec.window(), prefill_chunk, required,
+                        static_cast<size_t>(spec.slots()) - static_cast<size_t>(spec.window()) + 1);
+    return makeStatus(GEMMAC_INVALID_ARGUMENT,
+                      "kv cache %u holds %d positions; a context of %zu does not fit (recompile with a larger "
+                      "max-context)",
+                      index, spec.slots(), max_context);
+  }
+  *out_slots = allocated;
+  return nullptr;
+}
 
 KvCache::KvCache(const schema::KvCache& spec, size_t max_context, size_t prefill_chunk)
-    : slots_(spec.kind() == schema::KvCacheKind::SlidingWindow
-                 ? std::min(static_cast<size_t>(spec.window()) + prefill_chunk - 1, max_context)
-                 : max_context),
+    : slots_(allocatedSlots(spec, max_context, prefill_chunk)),
       row_width_(static_cast<size_t>(spec.num_kv_heads()) * static_cast<size_t>(spec.head_dim())),
       keys_(slots_ * row_width_),
       values_(slots_ * row_width_) {}

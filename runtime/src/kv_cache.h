@@ -4,6 +4,9 @@
 // context: a chunk of up to prefill_chunk tokens writes its rows first and its
 // first query still finds the window - 1 keys before it. Rows are f32 (the
 // accuracy target is 1e-4 against float64; bf16 rows would cost ~1e-2).
+//
+// The compiler (gemma-specialize-attention) records each cache's rows in the
+// plan; older plans leave them 0 and the runtime computes them.
 #ifndef GEMMAC_RUNTIME_SRC_KV_CACHE_H_
 #define GEMMAC_RUNTIME_SRC_KV_CACHE_H_
 
@@ -11,12 +14,23 @@
 #include <cstdint>
 #include <vector>
 
+#include "gemmac/gemmac.h"
 #include "model_generated.h"
 
 namespace gemmac {
 
+/// Bytes of one stored key or value element.
+constexpr size_t kKvElementBytes = sizeof(float);
+
+/// The rows cache `index` allocates for a session of max_context tokens run in
+/// steps of up to prefill_chunk; fails (GEMMAC_INVALID_ARGUMENT) when the
+/// plan's rows cannot hold such a session.
+gemmac_status kvCacheSlots(const schema::KvCache& spec, uint32_t index, size_t max_context,
+                           size_t prefill_chunk, size_t* out_slots);
+
 class KvCache {
  public:
+  /// Sizes the cache like kvCacheSlots, without its check.
   KvCache(const schema::KvCache& spec, size_t max_context, size_t prefill_chunk);
 
   size_t slots() const { return slots_; }

@@ -205,6 +205,9 @@ gemmac_status PlanChecker::check() {
       if (cache.num_kv_heads() <= 0 || cache.head_dim() <= 0 ||
           int64_t{cache.num_kv_heads()} * cache.head_dim() > kMaxWidth)
         return fail("kv cache %u has %d heads of %d", i, cache.num_kv_heads(), cache.head_dim());
+      // slots 0: the runtime sizes the cache; a planned ring holds at least its window.
+      if (cache.slots() < 0 || (sliding && cache.slots() > 0 && cache.slots() < cache.window()))
+        return fail("kv cache %u has %d slots for a window of %d", i, cache.slots(), cache.window());
     }
   if (plan_.output() >= plan_.values()->size())
     return fail("plan output %u is out of range (%u values)", plan_.output(), plan_.values()->size());

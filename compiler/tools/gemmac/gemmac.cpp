@@ -1,6 +1,8 @@
 //===- gemmac.cpp - The gemmac compiler driver ------------------------------===//
 //
-//   gemmac compile HF_DIR -o MODEL.gmf [--emit=gemma|gmf] [--tokenizer FILE]
+//   gemmac compile HF_DIR -o MODEL.gmf [--emit=gemma|fused|specialized|gmf]
+//                  [--tokenizer FILE] [--disable-pass=PASS]... [--prefill-chunk N]
+//                  [--max-context N]
 //   gemmac synth OUT_DIR [--qat-grid] [--layers N] [--vocab V] [--seed S]
 //
 //===----------------------------------------------------------------------===//
@@ -24,8 +26,20 @@ cl::opt<std::string> outputPath("o", cl::desc("Output file (the .gmf, or the IR 
 cl::opt<gemmac::EmitStage> emitStage(
     "emit", cl::desc("What to produce"), cl::init(gemmac::EmitStage::Model),
     cl::values(clEnumValN(gemmac::EmitStage::Gemma, "gemma", "the imported gemma IR"),
+               clEnumValN(gemmac::EmitStage::Fused, "fused", "the IR after the fusion passes"),
+               clEnumValN(gemmac::EmitStage::Specialized, "specialized",
+                          "the IR after sliding-window specialization"),
                clEnumValN(gemmac::EmitStage::Model, "gmf", "the model file (default)")),
     cl::sub(compileCommand));
+cl::list<std::string> disabledPasses(
+    "disable-pass", cl::desc("Leave a pass out of the pipeline (repeatable), e.g. gemma-fuse-qkv"),
+    cl::value_desc("pass"), cl::sub(compileCommand));
+cl::opt<int64_t> prefillChunk(
+    "prefill-chunk", cl::desc("Largest prefill step the ring KV caches are sized for (default 128)"),
+    cl::init(128), cl::sub(compileCommand));
+cl::opt<int64_t> maxContext(
+    "max-context", cl::desc("Context of the full KV caches and the model (default: the config's)"),
+    cl::init(0), cl::sub(compileCommand));
 cl::opt<std::string> tokenizerPath(
     "tokenizer", cl::desc("tokenizer.model or tokenizer.json (default: the checkpoint's)"),
     cl::value_desc("path"), cl::sub(compileCommand));
@@ -58,6 +72,9 @@ int runCompile() {
   options.outputPath = outputPath;
   options.emit = emitStage;
   options.weights = weightStorage;
+  options.disabledPasses = disabledPasses;
+  options.prefillChunk = prefillChunk;
+  options.maxContext = maxContext;
   return mlir::succeeded(gemmac::compileCheckpoint(options)) ? 0 : 1;
 }
 

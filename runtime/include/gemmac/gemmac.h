@@ -56,6 +56,33 @@ gemmac_status gemmac_model_load(const char* path, gemmac_model** out_model);
 void gemmac_model_free(gemmac_model* model);
 gemmac_status gemmac_model_get_info(const gemmac_model* model, gemmac_model_info* out_info);
 
+/* KV caches a session would allocate: one per attention layer, a ring buffer of
+ * window + prefill_chunk - 1 slots for sliding-window layers (as the compiler
+ * planned them) and one slot per context position for global layers. */
+typedef enum gemmac_kv_cache_kind {
+  GEMMAC_KV_CACHE_FULL = 0,
+  GEMMAC_KV_CACHE_RING = 1,
+} gemmac_kv_cache_kind;
+
+typedef struct gemmac_kv_cache_info {
+  gemmac_kv_cache_kind kind;
+  int32_t window;       /* 0: global attention */
+  int32_t slots;        /* rows (token positions) held */
+  int32_t row_elements; /* elements per key row and per value row (kv_heads x head_dim) */
+  int32_t element_bytes; /* bytes per stored element: 4 (f32) today */
+  uint64_t bytes;       /* keys + values: 2 x slots x row_elements x element_bytes */
+} gemmac_kv_cache_info;
+
+/* Describes the caches of a session with this max_context and prefill_chunk
+ * (both in [1, model max_context]; a chunk above the context is capped as
+ * gemmac_session_create does). With caches == NULL only *out_count is set; if
+ * capacity is too small the call fails with GEMMAC_OUT_OF_RANGE and *out_count
+ * still says how many. Fails with GEMMAC_INVALID_ARGUMENT where
+ * gemmac_session_create would: the model's ring caches are too small for the chunk. */
+gemmac_status gemmac_model_get_kv_caches(const gemmac_model* model, int32_t max_context,
+                                         int32_t prefill_chunk, gemmac_kv_cache_info* caches,
+                                         size_t capacity, size_t* out_count);
+
 /* Tokenizer embedded in the model file. Encodes `text` (UTF-8, text_length bytes)
  * without BOS; with ids == NULL only *out_count is set. If capacity is too small
  * the call fails with GEMMAC_OUT_OF_RANGE and *out_count still says how many. */

@@ -21,6 +21,9 @@ const char kUsage[] =
     "    --ctx N               context length; 0 (default): the model's\n"
     "  gemmac-run score MODEL.gmf --ids 2,818,5279 [--topk 8] [--threads N]\n"
     "    prints one JSON object: topk_ids, topk_logits and logsumexp at every position\n"
+    "  gemmac-run inspect MODEL.gmf [--ctx N] [--chunk C]\n"
+    "    KV-cache slots and bytes of a session of context N (default: the model's)\n"
+    "    and prefill chunk C (default 128)\n"
     "  gemmac-run -h          this help\n";
 
 std::string Args::value(const std::string& name) {
