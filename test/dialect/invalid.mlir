@@ -343,3 +343,43 @@ func.func @f(%q: tensor<?x256xf32>, %pos: tensor<?xi32>) {
   %0 = gemma.attention %q, %q, %q, %pos {head_dim = 256 : i64, kv_cache = 0 : i64, kv_kind = "paged", kv_slots = 64 : i64, num_heads = 1 : i64, num_kv_heads = 1 : i64, scale = 6.250000e-02 : f32, window = 0 : i64} : (tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>, tensor<?xi32>) -> tensor<?x256xf32>
   return
 }
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %w: tensor<16x64xbf16>) {
+  // expected-error @+1 {{expects one result per weight, got 2 results for 1 weights}}
+  %r:2 = gemma.fused_linear %x [%w] : tensor<?x64xf32>, [tensor<16x64xbf16>] -> tensor<?x16xf32>, tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %w: tensor<16x64xbf16>, %n: tensor<64xbf16>) {
+  // expected-error @+1 {{expects norm_eps with a norm weight}}
+  %r = gemma.fused_linear %x norm(%n : tensor<64xbf16>) [%w] : tensor<?x64xf32>, [tensor<16x64xbf16>] -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %w: tensor<16x32xbf16>) {
+  // expected-error @+1 {{'gemma.fused_linear' op expects the input width 64 to equal the weight's in-features (dim 1) 32}}
+  %r = gemma.fused_linear %x [%w] : tensor<?x64xf32>, [tensor<16x32xbf16>] -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %w: tensor<16xbf16>, %pos: tensor<?xi32>) {
+  // expected-error @+1 {{expects the norm weight length 16 to equal head_dim 32}}
+  %r = gemma.rms_norm_rope %x, %w, %pos {eps = 1.0e-06 : f32, head_dim = 32 : i64, theta = 1.0e+04 : f64} : tensor<?x64xf32>, tensor<16xbf16>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %w: tensor<24xbf16>) {
+  // expected-error @+1 {{'gemma.add_rms_norm' op expects the input width 64 to be a multiple of the weight length 24}}
+  %s, %n = gemma.add_rms_norm %x, %x, %w {eps = 1.0e-06 : f32} : tensor<?x64xf32>, tensor<24xbf16>
+  return
+}

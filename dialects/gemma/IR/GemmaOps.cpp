@@ -117,53 +117,125 @@ LogicalResult LogitsOp::verify() {
   return verifySameTokenCount(*this, {getInput(), getResult()});
 }
 
-LogicalResult RmsNormOp::verify() {
-  FailureOr<RankedTensorType> weight =
-      weightType(*this, getWeight(), "the weight", 1);
-  FailureOr<int64_t> width = activationWidth(*this, getInput(), "the input");
+namespace {
+
+/// rms_norm's checks, shared by the ops that fuse a norm: the weight is one
+/// group of features and divides the width.
+LogicalResult verifyNorm(Operation *op, Value input, Value normWeight,
+                         double eps, StringRef what = "the weight") {
+  FailureOr<RankedTensorType> weight = weightType(op, normWeight, what, 1);
+  FailureOr<int64_t> width = activationWidth(op, input, "the input");
   if (failed(weight) || failed(width))
     return failure();
   int64_t group = weight->getDimSize(0);
   if (group == 0 || *width % group != 0)
-    return emitOpError() << "expects the input width " << *width
-                         << " to be a multiple of the weight length " << group;
-  if (getEps().convertToDouble() < 0)
-    return emitOpError() << "expects eps >= 0, got "
-                         << getEps().convertToDouble();
+    return op->emitOpError()
+           << "expects the input width " << *width
+           << " to be a multiple of " << what << " length " << group;
+  if (eps < 0)
+    return op->emitOpError() << "expects eps >= 0, got " << eps;
   return success();
 }
 
-LogicalResult LinearOp::verify() {
+/// linear's checks, shared by gemma.fused_linear: a [out, in] weight maps
+/// the input width to the result width.
+LogicalResult verifyLinear(Operation *op, Value input, Value linearWeight,
+                           Value result) {
   FailureOr<RankedTensorType> weight =
-      weightType(*this, getWeight(), "the weight", 2);
-  FailureOr<int64_t> in = activationWidth(*this, getInput(), "the input");
-  FailureOr<int64_t> out = activationWidth(*this, getResult(), "the result");
+      weightType(op, linearWeight, "the weight", 2);
+  FailureOr<int64_t> in = activationWidth(op, input, "the input");
+  FailureOr<int64_t> out = activationWidth(op, result, "the result");
   if (failed(weight) || failed(in) || failed(out))
     return failure();
   if (*in != weight->getDimSize(1))
-    return emitOpError() << "expects the input width " << *in
-                         << " to equal the weight's in-features (dim 1) "
-                         << weight->getDimSize(1);
+    return op->emitOpError()
+           << "expects the input width " << *in
+           << " to equal the weight's in-features (dim 1) "
+           << weight->getDimSize(1);
   if (*out != weight->getDimSize(0))
-    return emitOpError() << "expects the result width " << *out
-                         << " to equal the weight's out-features (dim 0) "
-                         << weight->getDimSize(0);
+    return op->emitOpError()
+           << "expects the result width " << *out
+           << " to equal the weight's out-features (dim 0) "
+           << weight->getDimSize(0);
+  return success();
+}
+
+/// rope's checks, shared by gemma.rms_norm_rope.
+LogicalResult verifyRope(Operation *op, Value input, int64_t headDim,
+                         double theta) {
+  FailureOr<int64_t> width = activationWidth(op, input, "the input");
+  if (failed(width))
+    return failure();
+  if (headDim <= 0 || headDim % 2 != 0)
+    return op->emitOpError()
+           << "expects a positive, even head_dim, got " << headDim;
+  if (*width % headDim != 0)
+    return op->emitOpError() << "expects the input width " << *width
+                             << " to be a multiple of head_dim " << headDim;
+  return verifyPositive(op, "theta", theta);
+}
+
+} // namespace
+
+LogicalResult RmsNormOp::verify() {
+  return verifyNorm(*this, getInput(), getWeight(),
+                    getEps().convertToDouble());
+}
+
+LogicalResult LinearOp::verify() {
+  if (failed(verifyLinear(*this, getInput(), getWeight(), getResult())))
+    return failure();
   return verifySameTokenCount(*this, {getInput(), getResult()});
 }
 
 LogicalResult RopeOp::verify() {
-  FailureOr<int64_t> width = activationWidth(*this, getInput(), "the input");
-  if (failed(width))
+  if (failed(verifyRope(*this, getInput(), getHeadDimAttr().getInt(),
+                        getTheta().convertToDouble())))
     return failure();
+  return verifySameTokenCount(*this, {getInput(), getPositions()});
+}
+
+LogicalResult FusedLinearOp::verify() {
+  if (getWeights().empty())
+    return emitOpError("expects at least one weight");
+  if (getWeights().size() != getResults().size())
+    return emitOpError() << "expects one result per weight, got "
+                         << getResults().size() << " results for "
+                         << getWeights().size() << " weights";
+  if (Value norm = getNormWeight()) {
+    std::optional<APFloat> eps = getNormEps();
+    if (!eps)
+      return emitOpError("expects norm_eps with a norm weight");
+    if (failed(verifyNorm(*this, getInput(), norm, eps->convertToDouble(),
+                          "the norm weight")))
+      return failure();
+  } else if (getNormEps()) {
+    return emitOpError("expects norm_eps only with a norm weight");
+  }
+  for (auto [weight, result] : llvm::zip(getWeights(), getResults()))
+    if (failed(verifyLinear(*this, getInput(), weight, result)))
+      return failure();
+  SmallVector<Value> rows{getInput()};
+  llvm::append_range(rows, getResults());
+  return verifySameTokenCount(*this, rows);
+}
+
+LogicalResult AddRmsNormOp::verify() {
+  return verifyNorm(*this, getSum(), getWeight(), getEps().convertToDouble());
+}
+
+LogicalResult RmsNormRopeOp::verify() {
   int64_t headDim = getHeadDimAttr().getInt();
-  if (headDim <= 0 || headDim % 2 != 0)
-    return emitOpError() << "expects a positive, even head_dim, got "
-                         << headDim;
-  if (*width % headDim != 0)
-    return emitOpError() << "expects the input width " << *width
-                         << " to be a multiple of head_dim " << headDim;
-  if (failed(verifyPositive(*this, "theta", getTheta().convertToDouble())))
+  if (failed(verifyNorm(*this, getInput(), getWeight(),
+                        getEps().convertToDouble())) ||
+      failed(verifyRope(*this, getInput(), headDim,
+                        getTheta().convertToDouble())))
     return failure();
+  // The norm groups must be the heads the rotation works on.
+  int64_t group = cast<RankedTensorType>(getWeight().getType()).getDimSize(0);
+  if (group != headDim)
+    return emitOpError() << "expects the norm weight length " << group
+                         << " to equal head_dim " << headDim;
   return verifySameTokenCount(*this, {getInput(), getPositions()});
 }
 

@@ -239,4 +239,96 @@ def Gemma_AddOp : Gemma_ElementwiseOp<"add", [Commutative]> {
   let arguments = (ins Gemma_Activation:$lhs, Gemma_Activation:$rhs);
 }
 
+//===----------------------------------------------------------------------===//
+// Fused forms (introduced by the gemma-fuse-* passes, never by the importer)
+//===----------------------------------------------------------------------===//
+
+def Gemma_FusedLinearOp : Gemma_Op<"fused_linear",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "several linears of one input, optionally RMS-normalized first";
+  let description = [{
+    `results[i] = norm(input) weights[i]ᵀ`, where `norm` is `gemma.rms_norm`
+    with `norm_weight`, `norm_eps` and `norm_unit_offset` when a norm weight
+    is present, and the identity otherwise. One op for the q/k/v projections
+    (or gate/up) reads the normalized input once; weights stay separate
+    checkpoint tensors, referenced by name.
+
+    ```mlir
+    %q, %k, %v = gemma.fused_linear %x norm(%n : tensor<640xbf16>)
+        [%wq, %wk, %wv] {norm_eps = 1.0e-06 : f32}
+        : tensor<?x640xf32>, [tensor<1024x640xbf16>, tensor<256x640xbf16>,
+          tensor<256x640xbf16>]
+        -> tensor<?x1024xf32>, tensor<?x256xf32>, tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins Gemma_Activation:$input,
+                       Optional<Gemma_WeightTensor>:$norm_weight,
+                       Variadic<Gemma_WeightTensor>:$weights,
+                       OptionalAttr<F32Attr>:$norm_eps,
+                       DefaultValuedAttr<BoolAttr, "true">:$norm_unit_offset);
+  let results = (outs Variadic<Gemma_Activation>:$results);
+  let assemblyFormat = [{
+    $input (`norm` `(` $norm_weight^ `:` type($norm_weight) `)`)?
+    `[` $weights `]` attr-dict `:` type($input) `,` `[` type($weights) `]`
+    `->` type($results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Gemma_GeluTanhMulOp : Gemma_ElementwiseOp<"gelu_tanh_mul"> {
+  let summary = "gated MLP activation: gelu_tanh(gate) * up";
+  let description = [{
+    `gemma.gelu_tanh` of `gate` times `up`, element-wise, in one pass over
+    the two halves of the fused gate/up projection.
+  }];
+  let arguments = (ins Gemma_Activation:$gate, Gemma_Activation:$up);
+}
+
+def Gemma_AddRmsNormOp : Gemma_Op<"add_rms_norm",
+    [Pure, AllTypesMatch<["lhs", "rhs", "sum", "normed"]>]> {
+  let summary = "residual add followed by the next RMS norm";
+  let description = [{
+    `sum = lhs + rhs` (the residual stream, still needed by the next residual
+    add) and `normed = gemma.rms_norm(sum, weight)`, in one pass.
+
+    ```mlir
+    %s, %h = gemma.add_rms_norm %x, %o, %w {eps = 1.0e-06 : f32}
+        : tensor<?x640xf32>, tensor<640xbf16>
+    ```
+  }];
+  let arguments = (ins Gemma_Activation:$lhs, Gemma_Activation:$rhs,
+                       Gemma_WeightTensor:$weight, F32Attr:$eps,
+                       DefaultValuedAttr<BoolAttr, "true">:$unit_offset);
+  let results = (outs Gemma_Activation:$sum, Gemma_Activation:$normed);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `,` $weight attr-dict `:` type($lhs) `,` type($weight)
+  }];
+  let hasVerifier = 1;
+}
+
+def Gemma_RmsNormRopeOp : Gemma_Op<"rms_norm_rope",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "per-head RMS norm (Gemma 3's q/k norm) followed by RoPE";
+  let description = [{
+    `gemma.rope(gemma.rms_norm(input, weight), positions)` with norm groups of
+    `head_dim` features: each head is normalized and rotated while in cache.
+
+    ```mlir
+    %q = gemma.rms_norm_rope %x, %w, %positions {eps = 1.0e-06 : f32,
+        head_dim = 256 : i64, theta = 1.0e+04 : f64}
+        : tensor<?x1024xf32>, tensor<256xbf16>, tensor<?xi32>
+    ```
+  }];
+  let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$weight,
+                       Gemma_TokenIds:$positions, F32Attr:$eps,
+                       DefaultValuedAttr<BoolAttr, "true">:$unit_offset,
+                       I64Attr:$head_dim, F64Attr:$theta);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $positions attr-dict `:` type($input) `,`
+    type($weight) `,` type($positions)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // GEMMA_OPS
