@@ -14,10 +14,13 @@ gemmac_status Executor::create(const Program& program, size_t max_context, size_
   try {
     for (size_t width : program.bufferWidths()) executor->buffers_.emplace_back(width * prefill_chunk);
     size_t max_slots = 0;
-    if (program.plan().kv_caches())
-      for (const schema::KvCache* spec : *program.plan().kv_caches()) {
-        executor->caches_.emplace_back(*spec, max_context, prefill_chunk);
-        max_slots = std::max(max_slots, executor->caches_.back().slots());
+    if (const auto* specs = program.plan().kv_caches())
+      for (uint32_t i = 0; i < specs->size(); ++i) {
+        // The compiler sized the caches; a session must fit them.
+        size_t slots = 0;
+        GEMMAC_RETURN_IF_ERROR(kvCacheSlots(*specs->Get(i), i, max_context, prefill_chunk, &slots));
+        executor->caches_.emplace_back(*specs->Get(i), slots);
+        max_slots = std::max(max_slots, slots);
       }
     executor->max_slots_ = max_slots;
   } catch (const std::exception&) {  // bad_alloc, or length_error for absurd sizes

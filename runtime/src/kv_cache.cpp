@@ -45,8 +45,20 @@ gemmac_status kvCacheSlots(const schema::KvCache& spec, uint32_t index, size_t m
   return nullptr;
 }
 
-KvCache::KvCache(const schema::KvCache& spec, size_t max_context, size_t prefill_chunk)
-    : slots_(allocatedSlots(spec, max_context, prefill_chunk)),
+size_t plannedPrefillChunk(const schema::Plan& plan) {
+  size_t chunk = 0;
+  if (const auto* specs = plan.kv_caches())
+    for (const schema::KvCache* spec : *specs)
+      if (isRing(*spec) && spec->slots() > 0) {
+        // A ring of window + chunk - 1 slots serves steps of up to chunk tokens.
+        size_t serves = static_cast<size_t>(spec->slots()) - static_cast<size_t>(spec->window()) + 1;
+        chunk = chunk == 0 ? serves : std::min(chunk, serves);
+      }
+  return chunk;
+}
+
+KvCache::KvCache(const schema::KvCache& spec, size_t slots)
+    : slots_(slots),
       row_width_(static_cast<size_t>(spec.num_kv_heads()) * static_cast<size_t>(spec.head_dim())),
       keys_(slots_ * row_width_),
       values_(slots_ * row_width_) {}

@@ -28,10 +28,14 @@ constexpr size_t kKvElementBytes = sizeof(float);
 gemmac_status kvCacheSlots(const schema::KvCache& spec, uint32_t index, size_t max_context,
                            size_t prefill_chunk, size_t* out_slots);
 
+/// The largest prefill_chunk the plan's ring caches were sized for, or 0 when
+/// the plan leaves it to the session (no ring, or rings without planned slots).
+size_t plannedPrefillChunk(const schema::Plan& plan);
+
 class KvCache {
  public:
-  /// Sizes the cache like kvCacheSlots, without its check.
-  KvCache(const schema::KvCache& spec, size_t max_context, size_t prefill_chunk);
+  /// A cache of `slots` rows (see kvCacheSlots).
+  KvCache(const schema::KvCache& spec, size_t slots);
 
   size_t slots() const { return slots_; }
   const float* keys() const { return keys_.data(); }

@@ -7,6 +7,7 @@
 #include <exception>
 #include <thread>
 
+#include "kv_cache.h"
 #include "status.h"
 
 namespace {
@@ -63,7 +64,11 @@ extern "C" gemmac_status gemmac_session_create(gemmac_model* model, const gemmac
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "session_create: negative prefill_chunk %d or num_threads %d",
                               resolved.prefill_chunk, resolved.num_threads);
   if (resolved.max_context == 0) resolved.max_context = model_context;
-  if (resolved.prefill_chunk == 0) resolved.prefill_chunk = kDefaultPrefillChunk;
+  if (resolved.prefill_chunk == 0) {
+    // The chunk the compiler sized the ring caches for, when it did.
+    size_t planned = gemmac::plannedPrefillChunk(model->program->plan());
+    resolved.prefill_chunk = planned ? static_cast<int32_t>(planned) : kDefaultPrefillChunk;
+  }
   // A chunk longer than the context could never be filled.
   if (resolved.prefill_chunk > resolved.max_context) resolved.prefill_chunk = resolved.max_context;
   if (resolved.num_threads == 0) resolved.num_threads = static_cast<int32_t>(std::thread::hardware_concurrency());

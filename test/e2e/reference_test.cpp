@@ -158,7 +158,9 @@ TEST_F(ReferenceTest, DecodePastTwoRingWrapsAndChunkedPrefillAgree) {
               lastLogitsError(decoded.data(), index), seconds(start));
   EXPECT_LT(worst, kTolerance);
   EXPECT_LT(lastLogitsError(decoded.data(), index), kTolerance);
-  for (int32_t chunk : {511, 512, 513}) {
+  // The model is compiled for chunks of up to 128 (rings of 512 + 127 slots);
+  // chunks of 100 and 127 cut across position 512, the edge of the window.
+  for (int32_t chunk : {100, 127, 128}) {
     start = std::chrono::steady_clock::now();
     session = newSession(chunk);
     gemmac_status status = gemmac_session_prefill(session, prompt.ids.data(), prompt.ids.size(), logits.data());
@@ -169,6 +171,22 @@ TEST_F(ReferenceTest, DecodePastTwoRingWrapsAndChunkedPrefillAgree) {
     std::printf("prefill chunk %d: max |prefill - decode| %.2e (%.1f s)\n", chunk, difference, seconds(start));
     EXPECT_LT(difference, 1e-4) << "chunk " << chunk;
   }
+}
+
+// A session whose steps would overrun the compiled ring buffers is refused, not
+// silently wrong.
+TEST_F(ReferenceTest, ChunkLargerThanCompiledRingIsRefused) {
+  gemmac_session_options options;
+  gemmac_session_options_init(&options);
+  options.prefill_chunk = 129;
+  gemmac_session* session = nullptr;
+  gemmac_status status = gemmac_session_create(model_, &options, &session);
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(gemmac_status_get_code(status), GEMMAC_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(gemmac_status_get_message(status)).find("prefill_chunk of at most 128"), std::string::npos)
+      << gemmac_status_get_message(status);
+  gemmac_status_free(status);
+  EXPECT_EQ(session, nullptr);
 }
 
 }  // namespace
