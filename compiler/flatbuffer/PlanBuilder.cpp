@@ -80,9 +80,11 @@ FailureOr<uint32_t> PlanTranslator::tensorIndex(Operation *user, Value weight) {
 void PlanTranslator::addOp(Operation *op, fb::OpKind kind,
                            flatbuffers::Offset<void> table,
                            llvm::ArrayRef<uint32_t> inputs) {
-  uint32_t output = defineValue(op->getResult(0));
+  std::vector<uint32_t> outputs;
+  for (Value result : op->getResults())
+    outputs.push_back(defineValue(result));
   ops.push_back(fb::CreateOp(builder, kind, table, builder.CreateVector(inputs.vec()),
-                             builder.CreateVector(std::vector<uint32_t>{output})));
+                             builder.CreateVector(outputs)));
 }
 
 /// The cache kind: gemma-specialize-attention's choice when it ran (a short
@@ -179,6 +181,58 @@ LogicalResult PlanTranslator::translateOp(Operation *op) {
           addOp(op, fb::OpKind::MulOp, fb::CreateMulOp(builder).Union(), {*lhs, *rhs});
         else
           addOp(op, fb::OpKind::AddOp, fb::CreateAddOp(builder).Union(), {*lhs, *rhs});
+        return success();
+      })
+      .Case([&](gemma::FusedLinearOp fused) -> LogicalResult {
+        auto input = activation(fused.getInput());
+        if (failed(input)) return failure();
+        std::vector<uint32_t> weights;
+        for (Value w : fused.getWeights()) {
+          auto index = weight(w);
+          if (failed(index)) return failure();
+          weights.push_back(*index);
+        }
+        uint32_t norm = 0;
+        float eps = 0.f;
+        if (Value normWeight = fused.getNormWeight()) {
+          auto index = weight(normWeight);
+          if (failed(index)) return failure();
+          norm = *index;
+          eps = fused.getNormEps()->convertToFloat();
+        }
+        auto params = fb::CreateFusedLinearOp(builder, builder.CreateVector(weights),
+                                              fused.getNormWeight() != nullptr, norm, eps,
+                                              fused.getNormUnitOffset());
+        addOp(op, fb::OpKind::FusedLinearOp, params.Union(), {*input});
+        return success();
+      })
+      .Case([&](gemma::GeluTanhMulOp gated) -> LogicalResult {
+        auto gate = activation(gated.getGate());
+        auto up = activation(gated.getUp());
+        if (failed(gate) || failed(up)) return failure();
+        addOp(op, fb::OpKind::GeluTanhMulOp, fb::CreateGeluTanhMulOp(builder).Union(),
+              {*gate, *up});
+        return success();
+      })
+      .Case([&](gemma::AddRmsNormOp addNorm) -> LogicalResult {
+        auto lhs = activation(addNorm.getLhs());
+        auto rhs = activation(addNorm.getRhs());
+        auto w = weight(addNorm.getWeight());
+        if (failed(lhs) || failed(rhs) || failed(w)) return failure();
+        auto params = fb::CreateAddRmsNormOp(builder, *w, addNorm.getEps().convertToFloat(),
+                                             addNorm.getUnitOffset());
+        addOp(op, fb::OpKind::AddRmsNormOp, params.Union(), {*lhs, *rhs});
+        return success();
+      })
+      .Case([&](gemma::RmsNormRopeOp normRope) -> LogicalResult {
+        auto input = activation(normRope.getInput());
+        auto w = weight(normRope.getWeight());
+        if (failed(input) || failed(w)) return failure();
+        auto params = fb::CreateRmsNormRopeOp(
+            builder, *w, normRope.getEps().convertToFloat(), normRope.getUnitOffset(),
+            static_cast<int32_t>(normRope.getHeadDim()),
+            static_cast<float>(normRope.getTheta().convertToDouble()));
+        addOp(op, fb::OpKind::RmsNormRopeOp, params.Union(), {*input});
         return success();
       })
       .Case([&](gemma::LogitsOp logits) -> LogicalResult {

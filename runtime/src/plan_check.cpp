@@ -28,6 +28,9 @@ class PlanChecker {
   int64_t width(uint32_t id) const { return plan_.values()->Get(id)->width(); }
   gemmac_status tensor(uint32_t index, size_t rank, const TensorView** out);
   gemmac_status heads(int32_t count, int32_t head_dim, uint32_t value, const char* what);
+  // A norm weight: rank 1, dividing rows of row_width.
+  gemmac_status norm(uint32_t weight_index, int64_t row_width);
+  gemmac_status checkFusedLinear(const schema::Op& op);
 
   const ModelFile& model_;
   const char* path_;
@@ -165,9 +168,64 @@ gemmac_status PlanChecker::checkKind(const schema::Op& op) {
       if (width(in[0]) != width(out[0]) || width(in[1]) != width(out[0]))
         return fail("input and output widths differ");
       return nullptr;
+    case schema::OpKind::FusedLinearOp:
+      return checkFusedLinear(op);
+    case schema::OpKind::GeluTanhMulOp:
+      GEMMAC_RETURN_IF_ERROR(arity(2));
+      if (width(in[0]) != width(out[0]) || width(in[1]) != width(out[0]))
+        return fail("input and output widths differ");
+      return nullptr;
+    case schema::OpKind::AddRmsNormOp: {
+      if (in.size() != 2 || out.size() != 2)
+        return fail("has %u inputs and %u outputs, expected 2 and 2", in.size(), out.size());
+      int64_t w = width(in[0]);
+      if (width(in[1]) != w || width(out[0]) != w || width(out[1]) != w)
+        return fail("input and output widths differ");
+      return norm(op.kind_as_AddRmsNormOp()->weight(), w);
+    }
+    case schema::OpKind::RmsNormRopeOp: {
+      GEMMAC_RETURN_IF_ERROR(arity(1));
+      const schema::RmsNormRopeOp& normRope = *op.kind_as_RmsNormRopeOp();
+      if (normRope.head_dim() <= 0 || normRope.head_dim() % 2 != 0 || width(in[0]) % normRope.head_dim() != 0 ||
+          width(in[0]) != width(out[0]) || !(normRope.theta() > 0.0f))
+        return fail("head_dim %d / theta %g do not fit width %lld", normRope.head_dim(), normRope.theta(),
+                    (long long)width(in[0]));
+      GEMMAC_RETURN_IF_ERROR(norm(normRope.weight(), width(in[0])));
+      if (model_.tensors[normRope.weight()].shape[0] != normRope.head_dim())
+        return fail("norm weight of %lld is not head_dim %d", (long long)model_.tensors[normRope.weight()].shape[0],
+                    normRope.head_dim());
+      return nullptr;
+    }
     default:
       return fail("unknown op kind %d", static_cast<int>(op.kind_type()));
   }
+}
+
+gemmac_status PlanChecker::norm(uint32_t weight_index, int64_t row_width) {
+  const TensorView* weight = nullptr;
+  GEMMAC_RETURN_IF_ERROR(tensor(weight_index, 1, &weight));
+  int64_t group = weight->shape[0];
+  if (group <= 0 || row_width % group != 0)
+    return fail("norm weight of %lld does not divide width %lld", (long long)group, (long long)row_width);
+  return nullptr;
+}
+
+gemmac_status PlanChecker::checkFusedLinear(const schema::Op& op) {
+  const auto& in = *op.inputs();
+  const auto& out = *op.outputs();
+  const schema::FusedLinearOp& fused = *op.kind_as_FusedLinearOp();
+  if (!fused.weights() || fused.weights()->size() == 0 || in.size() != 1 || out.size() != fused.weights()->size())
+    return fail("has %u inputs and %u outputs for %u weights, expected 1 and one per weight", in.size(), out.size(),
+                fused.weights() ? fused.weights()->size() : 0);
+  if (fused.has_norm()) GEMMAC_RETURN_IF_ERROR(norm(fused.norm_weight(), width(in[0])));
+  for (uint32_t i = 0; i < out.size(); ++i) {
+    const TensorView* weight = nullptr;
+    GEMMAC_RETURN_IF_ERROR(tensor(fused.weights()->Get(i), 2, &weight));
+    if (weight->shape[0] != width(out[i]) || weight->shape[1] != width(in[0]))
+      return fail("weight %u [%lld, %lld] does not map width %lld to %lld", i, (long long)weight->shape[0],
+                  (long long)weight->shape[1], (long long)width(in[0]), (long long)width(out[i]));
+  }
+  return nullptr;
 }
 
 gemmac_status PlanChecker::checkOp(const schema::Op& op) {
@@ -184,8 +242,9 @@ gemmac_status PlanChecker::checkOp(const schema::Op& op) {
   }
   GEMMAC_RETURN_IF_ERROR(checkKind(op));
   for (uint32_t id : *op.outputs()) defined_[id] = true;
-  if (op.outputs()->Get(0) == plan_.output() && op.kind_type() != schema::OpKind::LogitsOp)
-    return fail("produces the plan output but is not a LogitsOp");
+  for (uint32_t id : *op.outputs())
+    if (id == plan_.output() && op.kind_type() != schema::OpKind::LogitsOp)
+      return fail("produces the plan output but is not a LogitsOp");
   return nullptr;
 }
 

@@ -13,6 +13,15 @@ const char* tensorName(const ModelFile& file, uint32_t index) {
   return tensor->name() ? tensor->name()->c_str() : "?";
 }
 
+/// Norm gains are small: widened once to f32 at load.
+void widenNormWeight(const TensorView& weight, std::vector<float>* out) {
+  out->resize(weight.numel);
+  if (weight.dtype == schema::DType::BF16)
+    gemmac_bf16_to_f32_generic(static_cast<const uint16_t*>(weight.data), weight.numel, out->data());
+  else
+    out->assign(static_cast<const float*>(weight.data), static_cast<const float*>(weight.data) + weight.numel);
+}
+
 }  // namespace
 
 gemmac_status Program::create(const ModelFile& file, std::unique_ptr<Program>* out) {
@@ -25,6 +34,9 @@ gemmac_status Program::create(const ModelFile& file, std::unique_ptr<Program>* o
       scratch_size = std::max(scratch_size, file.tensors[op->kind_as_LinearOp()->weight()].numel);
     if (op->kind_type() == schema::OpKind::LogitsOp)
       scratch_size = std::max(scratch_size, file.tensors[op->kind_as_LogitsOp()->weight()].numel);
+    if (op->kind_type() == schema::OpKind::FusedLinearOp)
+      for (uint32_t index : *op->kind_as_FusedLinearOp()->weights())
+        scratch_size = std::max(scratch_size, file.tensors[index].numel);
   }
   std::unique_ptr<float[]> scratch(new float[scratch_size]);
   for (const schema::Op* op : *program->plan_->ops()) {
@@ -35,15 +47,27 @@ gemmac_status Program::create(const ModelFile& file, std::unique_ptr<Program>* o
       case schema::OpKind::EmbedOp:
         prepared.table = &file.tensors[op->kind_as_EmbedOp()->table()];
         break;
-      case schema::OpKind::RmsNormOp: {
-        const TensorView& weight = file.tensors[op->kind_as_RmsNormOp()->weight()];
-        prepared.norm_weight.resize(weight.numel);
-        if (weight.dtype == schema::DType::BF16)
-          gemmac_bf16_to_f32_generic(static_cast<const uint16_t*>(weight.data), weight.numel,
-                                     prepared.norm_weight.data());
-        else
-          prepared.norm_weight.assign(static_cast<const float*>(weight.data),
-                                      static_cast<const float*>(weight.data) + weight.numel);
+      case schema::OpKind::RmsNormOp:
+        widenNormWeight(file.tensors[op->kind_as_RmsNormOp()->weight()], &prepared.norm_weight);
+        break;
+      case schema::OpKind::AddRmsNormOp:
+        widenNormWeight(file.tensors[op->kind_as_AddRmsNormOp()->weight()], &prepared.norm_weight);
+        break;
+      case schema::OpKind::RmsNormRopeOp:
+        widenNormWeight(file.tensors[op->kind_as_RmsNormRopeOp()->weight()], &prepared.norm_weight);
+        break;
+      case schema::OpKind::FusedLinearOp: {
+        const schema::FusedLinearOp& fused = *op->kind_as_FusedLinearOp();
+        if (fused.has_norm()) {
+          widenNormWeight(file.tensors[fused.norm_weight()], &prepared.norm_weight);
+          size_t width = static_cast<size_t>(program->plan_->values()->Get(op->inputs()->Get(0))->width());
+          program->norm_scratch_width_ = std::max(program->norm_scratch_width_, width);
+        }
+        for (uint32_t index : *fused.weights()) {
+          prepared.linears.emplace_back();
+          GEMMAC_RETURN_IF_ERROR(
+              Linear::create(file.tensors[index], tensorName(file, index), scratch.get(), &prepared.linears.back()));
+        }
         break;
       }
       case schema::OpKind::LinearOp:

@@ -18,8 +18,9 @@ struct PreparedOp {
   const schema::Op* op;
   schema::OpKind kind;
   const TensorView* table = nullptr;  // EmbedOp: used in place from the file
-  std::vector<float> norm_weight;     // RmsNormOp: widened to f32
+  std::vector<float> norm_weight;     // RmsNormOp and the fused ops' norms: widened to f32
   std::unique_ptr<Linear> linear;     // LinearOp, LogitsOp
+  std::vector<std::unique_ptr<Linear>> linears;  // FusedLinearOp: one per weight
 };
 
 class Program {
@@ -35,6 +36,9 @@ class Program {
   const std::vector<int32_t>& valueBuffers() const { return value_buffers_; }
   /// Features per token of every buffer.
   const std::vector<size_t>& bufferWidths() const { return buffer_widths_; }
+  /// Features per token of the normalized input a FusedLinearOp keeps while
+  /// its linears run (0: no fused norm).
+  size_t normScratchWidth() const { return norm_scratch_width_; }
 
  private:
   void assignBuffers();
@@ -43,6 +47,7 @@ class Program {
   std::vector<PreparedOp> ops_;
   std::vector<int32_t> value_buffers_;
   std::vector<size_t> buffer_widths_;
+  size_t norm_scratch_width_ = 0;
 };
 
 }  // namespace gemmac
