@@ -62,6 +62,21 @@ std::vector<int32_t> parseIds(const std::string& text) {
   return ids;
 }
 
+void parseSessionArgument(const std::string& flag, Args& args, gemmac_session_options* options,
+                          std::string* model_path) {
+  if (flag == "--threads") {
+    options->num_threads = static_cast<int32_t>(parseInt(flag, args.value(flag), 0, 1024));
+  } else if (flag == "--ctx") {
+    options->max_context = static_cast<int32_t>(parseInt(flag, args.value(flag), 0, INT32_MAX));
+  } else if (!flag.empty() && flag[0] == '-') {
+    throw UsageError{"unknown option " + flag};
+  } else if (model_path->empty()) {
+    *model_path = flag;
+  } else {
+    throw UsageError{"unexpected argument " + flag};
+  }
+}
+
 bool reportError(gemmac_status status, const char* context) {
   if (status == nullptr) return false;
   std::fprintf(stderr, "gemmac-run: %s: %s\n", context, gemmac_status_get_message(status));

@@ -36,6 +36,11 @@ float parseFloat(const std::string& flag, const std::string& text);
 /// "2,818,5279" -> ids; each must be a non-negative int32.
 std::vector<int32_t> parseIds(const std::string& text);
 
+/// Handles what the session-running modes share: --threads, --ctx and the
+/// model path; throws UsageError on any other argument.
+void parseSessionArgument(const std::string& flag, Args& args, gemmac_session_options* options,
+                          std::string* model_path);
+
 /// Prints a failed status to stderr with `context` and frees it; true if it failed.
 bool reportError(gemmac_status status, const char* context);
 

@@ -40,18 +40,8 @@ int runGenerate(int argc, char** argv) {
       options.sampler.top_p = parseFloat(flag, args.value(flag));
     } else if (flag == "--seed") {
       options.sampler.seed = static_cast<uint64_t>(parseInt(flag, args.value(flag), 0, INT64_MAX));
-    } else if (flag == "--threads") {
-      session_options.num_threads =
-          static_cast<int32_t>(parseInt(flag, args.value(flag), 0, 1024));
-    } else if (flag == "--ctx") {
-      session_options.max_context =
-          static_cast<int32_t>(parseInt(flag, args.value(flag), 0, INT32_MAX));
-    } else if (!flag.empty() && flag[0] == '-') {
-      throw UsageError{"unknown option " + flag};
-    } else if (model_path.empty()) {
-      model_path = flag;
     } else {
-      throw UsageError{"unexpected argument " + flag};
+      parseSessionArgument(flag, args, &session_options, &model_path);
     }
   }
   if (model_path.empty()) throw UsageError{"no model file"};

@@ -72,18 +72,8 @@ int runScore(int argc, char** argv) {
       ids = parseIds(args.value(flag));
     } else if (flag == "--topk") {
       k = parseInt(flag, args.value(flag), 1, INT32_MAX);
-    } else if (flag == "--threads") {
-      session_options.num_threads =
-          static_cast<int32_t>(parseInt(flag, args.value(flag), 0, 1024));
-    } else if (flag == "--ctx") {
-      session_options.max_context =
-          static_cast<int32_t>(parseInt(flag, args.value(flag), 0, INT32_MAX));
-    } else if (!flag.empty() && flag[0] == '-') {
-      throw UsageError{"unknown option " + flag};
-    } else if (model_path.empty()) {
-      model_path = flag;
     } else {
-      throw UsageError{"unexpected argument " + flag};
+      parseSessionArgument(flag, args, &session_options, &model_path);
     }
   }
   if (model_path.empty()) throw UsageError{"no model file"};
