@@ -15,4 +15,18 @@ enum gemmac_cpu_feature {
   GEMMAC_CPU_ARM_DOTPROD = 1u << 9,
 };
 
+/* The name of one feature bit, for diagnostics ("avx2"), or "?". */
+static inline const char* gemmac_cpu_feature_name(uint32_t bit) {
+  switch (bit) {
+    case GEMMAC_CPU_X86_AVX2: return "avx2";
+    case GEMMAC_CPU_X86_FMA: return "fma";
+    case GEMMAC_CPU_X86_AVX512F: return "avx512f";
+    case GEMMAC_CPU_X86_AVX512VNNI: return "avx512vnni";
+    case GEMMAC_CPU_X86_AVX512BF16: return "avx512bf16";
+    case GEMMAC_CPU_ARM_NEON: return "neon";
+    case GEMMAC_CPU_ARM_DOTPROD: return "dotprod";
+    default: return "?";
+  }
+}
+
 #endif /* GEMMAC_TARGETS_CPUFEATURES_H_ */

@@ -136,7 +136,8 @@ LogicalResult buildModel(ModuleOp module, func::FuncOp forward,
   auto model = fb::CreateModel(
       builder, kFormatVersion, builder.CreateString(options.producer.str()), *config,
       plan->plan, builder.CreateVector(tensors), builder.CreateVectorOfStructs(segments),
-      segmentBase, tokenizer);
+      segmentBase, tokenizer, options.requiredCpuFeatures,
+      options.compiledLibrary.empty() ? 0 : builder.CreateString(options.compiledLibrary.str()));
   fb::FinishModelBuffer(builder, model);
   return success();
 }

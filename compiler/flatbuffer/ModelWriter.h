@@ -25,6 +25,10 @@ enum class WeightStorage {
 struct ModelWriterOptions {
   WeightStorage weights = WeightStorage::Checkpoint;
   llvm::StringRef producer;
+  /// targets/CpuFeatures.h bits the compiled forward pass needs (0: none).
+  uint32_t requiredCpuFeatures = 0;
+  /// The compiled forward pass's file name beside the model (empty: none).
+  llvm::StringRef compiledLibrary;
 };
 
 /// Writes `module` as a model file at `outputPath`. The file appears only when

@@ -2,6 +2,7 @@
 
 #include "compiler/pipeline/Pipeline.h"
 
+#include "compiler/codegen/TargetArtifacts.h"
 #include "compiler/importers/HfImporter.h"
 #include "compiler/importers/ModelConfig.h"
 #include "compiler/importers/Safetensors.h"
@@ -128,6 +129,14 @@ LogicalResult compileCheckpoint(const CompileOptions &options) {
     llvm::errs() << "gemmac: error: a model file needs an output path (-o MODEL.gmf)\n";
     return failure();
   }
+  const gemmac_target *target = nullptr;
+  if (!options.target.empty() && !(target = gemmac_find_target(options.target.c_str()))) {
+    llvm::errs() << "gemmac: error: unknown target '" << options.target << "' (known:";
+    for (const gemmac_target &known : gemmac_targets)
+      llvm::errs() << " " << known.name;
+    llvm::errs() << ")\n";
+    return failure();
+  }
   llvm::SmallString<256> configPath(options.checkpointDir), weightsPath(options.checkpointDir);
   llvm::sys::path::append(configPath, "config.json");
   llvm::sys::path::append(weightsPath, "model.safetensors");
@@ -163,9 +172,19 @@ LogicalResult compileCheckpoint(const CompileOptions &options) {
     return failure();
   if (dumped)
     return success();
+  EmitCOptions emitc = emitCOptionsFor(**module, options.weights, options.prefillChunk);
+  std::string command = "gemmac compile" +
+                        (options.target.empty() ? "" : " --target " + options.target) +
+                        " --prefill-chunk " + std::to_string(options.prefillChunk);
+  if (options.emit == EmitStage::EmitC || options.emit == EmitStage::Cpp)
+    return emitForwardPass(**module, emitc, options.emit == EmitStage::Cpp, command,
+                           options.outputPath);
   ModelWriterOptions writerOptions;
   writerOptions.weights = options.weights;
   writerOptions.producer = "gemmac 0.1";
+  if (!options.target.empty())
+    return writeTargetArtifacts(**module, **weights, *tokenizer, writerOptions, emitc, *target,
+                                command, options.outputPath);
   return writeModelFile(**module, **weights, *tokenizer, writerOptions, options.outputPath);
 }
 

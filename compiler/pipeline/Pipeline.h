@@ -17,7 +17,9 @@ enum class EmitStage {
   Gemma,       // the imported gemma IR, before any pass
   Fused,       // after the fusion passes
   Specialized, // after gemma-specialize-attention: the IR the model file is written from
-  Model,       // the .gmf model file
+  EmitC,       // the forward pass lowered to the EmitC dialect
+  Cpp,         // the forward pass as C++ (translated from EmitC)
+  Model,       // the .gmf model file (with --target: the directory of the target's artifacts)
 };
 
 struct CompileOptions {
@@ -30,6 +32,7 @@ struct CompileOptions {
   std::vector<std::string> disabledPasses;
   int64_t prefillChunk = 128; // the largest prefill step the ring caches are sized for
   int64_t maxContext = 0;     // 0: the config's max_context
+  std::string target;         // targets/Targets.h name; empty: the portable model file only
 };
 
 /// Runs the compiler. Errors are printed to llvm::errs() naming the problem;

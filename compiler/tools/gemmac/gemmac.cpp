@@ -1,6 +1,7 @@
 //===- gemmac.cpp - The gemmac compiler driver ------------------------------===//
 //
-//   gemmac compile HF_DIR -o MODEL.gmf [--emit=gemma|fused|specialized|gmf]
+//   gemmac compile HF_DIR -o MODEL.gmf [--emit=gemma|fused|specialized|emitc|cpp|gmf]
+//                  [--target NAME (-o is then a directory)]
 //                  [--tokenizer FILE] [--disable-pass=PASS]... [--prefill-chunk N]
 //                  [--max-context N]
 //   gemmac synth OUT_DIR [--qat-grid] [--layers N] [--vocab V] [--seed S]
@@ -29,6 +30,8 @@ cl::opt<gemmac::EmitStage> emitStage(
                clEnumValN(gemmac::EmitStage::Fused, "fused", "the IR after the fusion passes"),
                clEnumValN(gemmac::EmitStage::Specialized, "specialized",
                           "the IR after sliding-window specialization"),
+               clEnumValN(gemmac::EmitStage::EmitC, "emitc", "the forward pass in the EmitC dialect"),
+               clEnumValN(gemmac::EmitStage::Cpp, "cpp", "the forward pass as C++"),
                clEnumValN(gemmac::EmitStage::Model, "gmf", "the model file (default)")),
     cl::sub(compileCommand));
 cl::list<std::string> disabledPasses(
@@ -40,6 +43,10 @@ cl::opt<int64_t> prefillChunk(
 cl::opt<int64_t> maxContext(
     "max-context", cl::desc("Context of the full KV caches and the model (default: the config's)"),
     cl::init(0), cl::sub(compileCommand));
+cl::opt<std::string> targetName(
+    "target", cl::desc("Also emit and build the forward pass for this target (targets/Targets.h, "
+                       "e.g. x86_64-linux); -o is then a directory"),
+    cl::value_desc("name"), cl::sub(compileCommand));
 cl::opt<std::string> tokenizerPath(
     "tokenizer", cl::desc("tokenizer.model or tokenizer.json (default: the checkpoint's)"),
     cl::value_desc("path"), cl::sub(compileCommand));
@@ -75,6 +82,7 @@ int runCompile() {
   options.disabledPasses = disabledPasses;
   options.prefillChunk = prefillChunk;
   options.maxContext = maxContext;
+  options.target = targetName;
   return mlir::succeeded(gemmac::compileCheckpoint(options)) ? 0 : 1;
 }
 

@@ -1,0 +1,342 @@
+//===- EmitCLowering.cpp - gemma @forward -> EmitC forward pass ------------===//
+
+#include "compiler/codegen/EmitCLowering.h"
+
+#include "compiler/codegen/BufferPlan.h"
+#include "dialects/gemma/IR/GemmaOps.h"
+#include "runtime/src/compiled_abi.h"
+
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+
+namespace gemmac {
+namespace {
+
+/// Operands and constant arguments of one emitc.call_opaque, in call order.
+class CallArgs {
+public:
+  explicit CallArgs(Builder &builder) : builder(builder) {}
+  CallArgs &value(Value v) {
+    args.push_back(builder.getIndexAttr(operands.size()));
+    operands.push_back(v);
+    return *this;
+  }
+  CallArgs &integer(int64_t v) {
+    args.push_back(emitc::OpaqueAttr::get(builder.getContext(), std::to_string(v)));
+    return *this;
+  }
+  CallArgs &real(double v) {
+    args.push_back(builder.getF32FloatAttr(static_cast<float>(v)));
+    return *this;
+  }
+  CallArgs &real64(double v) {
+    args.push_back(builder.getF64FloatAttr(v));
+    return *this;
+  }
+  SmallVector<Value> operands;
+  SmallVector<Attribute> args;
+
+private:
+  Builder &builder;
+};
+
+int64_t widthOf(Value value) {
+  return cast<RankedTensorType>(value.getType()).getDimSize(1);
+}
+
+/// Emits the body of gemmac_compiled_forward, one gemma op at a time.
+class ForwardLowering {
+public:
+  ForwardLowering(OpBuilder &builder, const BufferPlan &plan, const EmitCOptions &options)
+      : b(builder), plan(plan), options(options) {}
+
+  LogicalResult lower(func::FuncOp forward, emitc::FuncOp entry);
+  uint32_t opCount() const { return nextOp; }
+
+private:
+  LogicalResult lowerOp(Operation *op, uint32_t index);
+  void call(StringRef callee, const CallArgs &args);
+  Value buffer(Value activation) { return buffers.lookup(activation); }
+  Value bufferAt(int64_t offset);
+  Value normWeight(uint32_t op);
+  Value elements(int64_t width);
+  void rmsNorm(Value x, Value w, int64_t width, int64_t group, APFloat eps, bool unitOffset,
+               Value out);
+  void rope(Value x, int64_t width, int64_t headDim, double theta, Value out);
+
+  OpBuilder &b;
+  const BufferPlan &plan;
+  const EmitCOptions &options;
+  Value ctx, ids, tokens, firstPosition, firstLogitRow, logits;
+  llvm::DenseMap<Value, Value> buffers; // activation -> its float* in the workspace
+  llvm::DenseMap<int64_t, Value> counts; // width -> tokens * width
+  Location loc = b.getUnknownLoc();
+  uint32_t nextOp = 0;
+  int layer = 0;
+};
+
+Type floatPtr(MLIRContext *context) {
+  return emitc::PointerType::get(Float32Type::get(context));
+}
+
+void ForwardLowering::call(StringRef callee, const CallArgs &args) {
+  emitc::CallOpaqueOp::create(b, loc, TypeRange{}, callee, args.operands,
+                                b.getArrayAttr(args.args));
+}
+
+Value ForwardLowering::bufferAt(int64_t offset) {
+  CallArgs args(b);
+  args.value(ctx).integer(offset);
+  return emitc::CallOpaqueOp::create(b, loc, floatPtr(b.getContext()), "gemmac_compiled_buffer",
+                                       args.operands, b.getArrayAttr(args.args))
+      .getResult(0);
+}
+
+Value ForwardLowering::normWeight(uint32_t op) {
+  CallArgs args(b);
+  args.value(ctx).integer(op);
+  Type type = emitc::PointerType::get(emitc::OpaqueType::get(b.getContext(), "const float"));
+  return emitc::CallOpaqueOp::create(b, loc, type, "gemmac_compiled_norm_weight", args.operands,
+                                       b.getArrayAttr(args.args))
+      .getResult(0);
+}
+
+/// tokens * width: the element count of an activation in this step.
+Value ForwardLowering::elements(int64_t width) {
+  Value &count = counts[width];
+  if (!count) {
+    Type sizeType = emitc::SizeTType::get(b.getContext());
+    Value constant = emitc::ConstantOp::create(b, 
+        loc, sizeType, emitc::OpaqueAttr::get(b.getContext(), std::to_string(width)));
+    count = emitc::MulOp::create(b, loc, sizeType, tokens, constant);
+  }
+  return count;
+}
+
+void ForwardLowering::rmsNorm(Value x, Value w, int64_t width, int64_t group, APFloat eps,
+                              bool unitOffset, Value out) {
+  CallArgs args(b);
+  args.value(x).value(w).value(tokens).integer(width).integer(group)
+      .real(eps.convertToFloat()).real(unitOffset ? 1.0 : 0.0).value(out);
+  call("gemmac_rms_norm_generic", args);
+}
+
+void ForwardLowering::rope(Value x, int64_t width, int64_t headDim, double theta, Value out) {
+  CallArgs args(b);
+  // The portable plan stores theta as f32; the same rounding keeps the angles equal.
+  args.value(x).value(tokens).integer(width).integer(headDim).value(firstPosition)
+      .real64(static_cast<float>(theta)).value(out);
+  call("gemmac_rope_generic", args);
+}
+
+LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
+  auto in = [&](Value v) { return buffer(v); };
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case([&](gemma::EmbedOp embed) {
+        CallArgs args(b);
+        args.value(ctx).integer(index).integer(widthOf(embed.getResult())).value(ids)
+            .value(tokens).real(embed.getScale().convertToFloat())
+            .value(buffer(embed.getResult()));
+        call(options.embedTableBf16 ? "gemmac_compiled_embed_bf16" : "gemmac_compiled_embed_f32",
+             args);
+        return success();
+      })
+      .Case([&](gemma::RmsNormOp norm) {
+        int64_t group = cast<RankedTensorType>(norm.getWeight().getType()).getNumElements();
+        rmsNorm(in(norm.getInput()), normWeight(index), widthOf(norm.getResult()), group,
+                norm.getEps(), norm.getUnitOffset(), buffer(norm.getResult()));
+        return success();
+      })
+      .Case([&](gemma::LinearOp linear) {
+        CallArgs args(b);
+        args.value(ctx).integer(index).integer(0).value(in(linear.getInput())).value(tokens)
+            .value(buffer(linear.getResult()));
+        call("gemmac_compiled_linear", args);
+        return success();
+      })
+      .Case([&](gemma::FusedLinearOp fused) {
+        Value x = in(fused.getInput());
+        if (fused.getNormWeight()) {
+          Value normed = bufferAt(plan.scratch.lookup(op));
+          int64_t group = cast<RankedTensorType>(fused.getNormWeight().getType()).getNumElements();
+          rmsNorm(x, normWeight(index), widthOf(fused.getInput()), group, *fused.getNormEps(),
+                  fused.getNormUnitOffset(), normed);
+          x = normed;
+        }
+        for (auto [i, result] : llvm::enumerate(fused.getResults())) {
+          CallArgs args(b);
+          args.value(ctx).integer(index).integer(i).value(x).value(tokens).value(buffer(result));
+          call("gemmac_compiled_linear", args);
+        }
+        return success();
+      })
+      .Case([&](gemma::RopeOp rope) {
+        this->rope(in(rope.getInput()), widthOf(rope.getResult()), rope.getHeadDim(),
+                   rope.getTheta().convertToDouble(), buffer(rope.getResult()));
+        return success();
+      })
+      .Case([&](gemma::RmsNormRopeOp normRope) {
+        Value out = buffer(normRope.getResult());
+        int64_t width = widthOf(normRope.getResult());
+        rmsNorm(in(normRope.getInput()), normWeight(index), width, normRope.getHeadDim(),
+                normRope.getEps(), normRope.getUnitOffset(), out);
+        rope(out, width, normRope.getHeadDim(), normRope.getTheta().convertToDouble(), out);
+        return success();
+      })
+      .Case([&](gemma::AttentionOp attention) -> LogicalResult {
+        std::optional<int64_t> slots = attention.getKvSlots();
+        if (!slots)
+          return attention.emitOpError(
+              "has no planned KV slots; compiled code needs gemma-specialize-attention");
+        int64_t window = attention.getWindow();
+        bool ring = attention.getKvKind() == gemma::AttentionOp::kRingKind;
+        emitc::VerbatimOp::create(b, 
+            loc, b.getStringAttr(llvm::formatv(
+                     "// layer {0}: {1} attention, window {2}, {3} KV cache of {4} slots", layer++,
+                     window ? "sliding-window" : "global", window, ring ? "ring" : "full", *slots)));
+        CallArgs args(b);
+        args.value(ctx).integer(attention.getKvCache()).integer(attention.getNumHeads())
+            .integer(attention.getNumKvHeads()).integer(attention.getHeadDim())
+            .real(attention.getScale().convertToFloat())
+            .real(attention.getSoftcap() ? attention.getSoftcap()->convertToFloat() : 0.0)
+            .integer(window).integer(*slots).value(in(attention.getQ())).value(in(attention.getK()))
+            .value(in(attention.getV())).value(tokens).value(firstPosition)
+            .value(buffer(attention.getResult()));
+        call("gemmac_compiled_attention", args);
+        return success();
+      })
+      .Case([&](gemma::GeluTanhOp gelu) {
+        CallArgs args(b);
+        args.value(in(gelu.getInput())).value(elements(widthOf(gelu.getResult())))
+            .value(buffer(gelu.getResult()));
+        call("gemmac_gelu_tanh_generic", args);
+        return success();
+      })
+      .Case<gemma::MulOp, gemma::AddOp>([&](auto binary) {
+        CallArgs args(b);
+        args.value(in(binary.getLhs())).value(in(binary.getRhs()))
+            .value(elements(widthOf(binary.getResult()))).value(buffer(binary.getResult()));
+        call(isa<gemma::MulOp>(op) ? "gemmac_mul_generic" : "gemmac_add_generic", args);
+        return success();
+      })
+      .Case([&](gemma::GeluTanhMulOp gated) {
+        Value out = buffer(gated.getResult());
+        Value count = elements(widthOf(gated.getResult()));
+        CallArgs gelu(b), mul(b);
+        gelu.value(in(gated.getGate())).value(count).value(out);
+        call("gemmac_gelu_tanh_generic", gelu);
+        mul.value(out).value(in(gated.getUp())).value(count).value(out);
+        call("gemmac_mul_generic", mul);
+        return success();
+      })
+      .Case([&](gemma::AddRmsNormOp addNorm) {
+        Value sum = buffer(addNorm.getSum());
+        int64_t width = widthOf(addNorm.getSum());
+        CallArgs add(b);
+        add.value(in(addNorm.getLhs())).value(in(addNorm.getRhs())).value(elements(width))
+            .value(sum);
+        call("gemmac_add_generic", add);
+        int64_t group = cast<RankedTensorType>(addNorm.getWeight().getType()).getNumElements();
+        rmsNorm(sum, normWeight(index), width, group, addNorm.getEps(), addNorm.getUnitOffset(),
+                buffer(addNorm.getNormed()));
+        return success();
+      })
+      .Case([&](gemma::LogitsOp logitsOp) {
+        CallArgs args(b);
+        args.value(ctx).integer(index).value(in(logitsOp.getInput()))
+            .integer(widthOf(logitsOp.getInput())).integer(widthOf(logitsOp.getResult()))
+            .value(tokens).value(firstLogitRow).value(logits)
+            .real(logitsOp.getSoftcap() ? logitsOp.getSoftcap()->convertToFloat() : 0.0);
+        call("gemmac_compiled_logits", args);
+        return success();
+      })
+      .Default([&](Operation *other) {
+        return other->emitOpError("has no EmitC lowering");
+      });
+}
+
+LogicalResult ForwardLowering::lower(func::FuncOp forward, emitc::FuncOp entry) {
+  Block &entryBlock = entry.getBody().front();
+  b.setInsertionPointToStart(&entryBlock);
+  ctx = entryBlock.getArgument(0);
+  ids = entryBlock.getArgument(1);
+  tokens = entryBlock.getArgument(2);
+  firstPosition = entryBlock.getArgument(3);
+  firstLogitRow = entryBlock.getArgument(4);
+  logits = entryBlock.getArgument(5);
+  Block &body = forward.getBody().front();
+  for (Operation &op : body.without_terminator()) {
+    if (isa<gemma::WeightOp>(op))
+      continue;
+    // Plan op numbering: every op but gemma.weight, in order (PlanBuilder's).
+    uint32_t index = nextOp++;
+    for (Value result : op.getResults()) {
+      auto offset = plan.offsets.find(result);
+      if (offset != plan.offsets.end())
+        buffers[result] = bufferAt(offset->second);
+    }
+    if (failed(lowerOp(&op, index)))
+      return failure();
+  }
+  emitc::ReturnOp::create(b, loc, Value());
+  return success();
+}
+
+/// An exported `TYPE NAME(void) { return VALUE; }` describing the library.
+void addConstantFunction(OpBuilder &b, StringRef name, Type type, int64_t value) {
+  Location loc = b.getUnknownLoc();
+  auto func = emitc::FuncOp::create(b, loc, name, b.getFunctionType({}, {type}));
+  func.setSpecifiersAttr(b.getStrArrayAttr({"extern \"C\""}));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(func.addEntryBlock());
+  Value result = emitc::ConstantOp::create(b, 
+      loc, type, emitc::OpaqueAttr::get(b.getContext(), std::to_string(value)));
+  emitc::ReturnOp::create(b, loc, result);
+}
+
+} // namespace
+
+FailureOr<OwningOpRef<ModuleOp>> lowerToEmitC(ModuleOp module, const EmitCOptions &options) {
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward || forward.getBody().getBlocks().size() != 1)
+    return module.emitError("expected a single-block @forward function");
+  MLIRContext *context = module.getContext();
+  context->loadDialect<emitc::EmitCDialect>();
+  OpBuilder b(context);
+  Location loc = forward.getLoc();
+  OwningOpRef<ModuleOp> result = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(result->getBody());
+  emitc::IncludeOp::create(b, loc, "compiled_abi.h", /*is_standard_include=*/false);
+
+  BufferPlan plan = planBuffers(forward, options.maxTokens);
+  Type sizeType = emitc::SizeTType::get(context);
+  Type constCtx = emitc::PointerType::get(
+      emitc::OpaqueType::get(context, "const gemmac_compiled_ctx"));
+  Type constIds = emitc::PointerType::get(emitc::OpaqueType::get(context, "const int32_t"));
+  auto entryType = b.getFunctionType(
+      {constCtx, constIds, sizeType, b.getI64Type(), sizeType, floatPtr(context)}, {});
+  auto entry = emitc::FuncOp::create(b, loc, "gemmac_compiled_forward", entryType);
+  entry.setSpecifiersAttr(b.getStrArrayAttr({"extern \"C\""}));
+  entry.addEntryBlock();
+  ForwardLowering lowering(b, plan, options);
+  if (failed(lowering.lower(forward, entry)))
+    return failure();
+
+  b.setInsertionPointToEnd(result->getBody());
+  Type u32 = b.getIntegerType(32, /*isSigned=*/false);
+  addConstantFunction(b, "gemmac_compiled_abi_version", u32, GEMMAC_COMPILED_ABI_VERSION);
+  addConstantFunction(b, "gemmac_compiled_op_count", u32, lowering.opCount());
+  addConstantFunction(b, "gemmac_compiled_workspace_floats", sizeType, plan.workspaceFloats);
+  addConstantFunction(b, "gemmac_compiled_max_tokens", sizeType, options.maxTokens);
+  if (failed(verify(*result)))
+    return failure();
+  return result;
+}
+
+} // namespace gemmac

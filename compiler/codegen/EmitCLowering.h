@@ -1,0 +1,35 @@
+//===- EmitCLowering.h - gemma @forward -> EmitC forward pass ----*- C++ -*-===//
+//
+// Lowers the gemma IR after the pass pipeline to an EmitC module: the exported
+// entry points of runtime/src/compiled_abi.h, with shapes, the layer schedule,
+// KV-cache sizes and workspace offsets baked in as constants, and every op a
+// call into the freestanding kernel library (matrix products call back into
+// the runtime through the context).
+//
+//===----------------------------------------------------------------------===//
+#ifndef GEMMAC_COMPILER_CODEGEN_EMITCLOWERING_H
+#define GEMMAC_COMPILER_CODEGEN_EMITCLOWERING_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <cstdint>
+
+namespace gemmac {
+
+struct EmitCOptions {
+  /// The largest step (tokens) the workspace is planned for: the prefill chunk.
+  int64_t maxTokens = 128;
+  /// The model file stores the embedding table as bf16 (else f32).
+  bool embedTableBf16 = true;
+};
+
+/// The EmitC module for `module`'s @forward, or failure with a diagnostic on
+/// the first op that has no lowering (or an attention op without planned KV
+/// slots: compiled code bakes them in).
+mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
+lowerToEmitC(mlir::ModuleOp module, const EmitCOptions &options);
+
+} // namespace gemmac
+
+#endif // GEMMAC_COMPILER_CODEGEN_EMITCLOWERING_H

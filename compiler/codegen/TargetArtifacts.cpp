@@ -1,0 +1,90 @@
+//===- TargetArtifacts.cpp - `gemmac compile --target T -o OUT/` ----------===//
+
+#include "compiler/codegen/TargetArtifacts.h"
+
+#include "compiler/codegen/CppEmission.h"
+#include "dialects/gemma/IR/GemmaOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+
+namespace gemmac {
+
+EmitCOptions emitCOptionsFor(ModuleOp module, WeightStorage weights, int64_t prefillChunk) {
+  EmitCOptions options;
+  options.maxTokens = prefillChunk;
+  bool bf16Table = false;
+  module.walk([&](gemma::EmbedOp embed) {
+    bf16Table = cast<RankedTensorType>(embed.getTable().getType()).getElementType().isBF16();
+  });
+  // The writer keeps bf16 as stored unless every tensor is widened.
+  options.embedTableBf16 = bf16Table && weights == WeightStorage::Checkpoint;
+  return options;
+}
+
+LogicalResult emitForwardPass(ModuleOp module, const EmitCOptions &options, bool cpp,
+                              llvm::StringRef command, llvm::StringRef outputPath) {
+  auto emitc = lowerToEmitC(module, options);
+  if (failed(emitc))
+    return failure();
+  std::string error;
+  auto output = openOutputFile(outputPath.empty() ? "-" : outputPath, &error);
+  if (!output) {
+    llvm::errs() << "gemmac: error: " << error << "\n";
+    return failure();
+  }
+  if (cpp) {
+    if (failed(emitCpp(**emitc, command, output->os())))
+      return failure();
+  } else {
+    (*emitc)->print(output->os());
+  }
+  output->keep();
+  return success();
+}
+
+LogicalResult writeTargetArtifacts(ModuleOp module, const SafetensorsFile &weights,
+                                   llvm::StringRef tokenizerModel,
+                                   ModelWriterOptions writerOptions, const EmitCOptions &options,
+                                   const gemmac_target &target, llvm::StringRef command,
+                                   llvm::StringRef outDir) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(outDir)) {
+    llvm::errs() << "gemmac: error: cannot create " << outDir << ": " << ec.message() << "\n";
+    return failure();
+  }
+  auto inOut = [&](const llvm::Twine &name) {
+    llvm::SmallString<256> path(outDir);
+    llvm::sys::path::append(path, name);
+    return std::string(path);
+  };
+  std::string source = inOut(llvm::Twine("model_") + target.name + ".cc");
+  std::string libraryName = (llvm::Twine("libmodel_") + target.name + ".so").str();
+  std::string library = inOut(libraryName);
+  // Built under temporary names, renamed once everything succeeded.
+  std::string sourceTmp = source + ".tmp", libraryTmp = library + ".tmp";
+  auto cleanup = [&] {
+    llvm::sys::fs::remove(sourceTmp);
+    llvm::sys::fs::remove(libraryTmp);
+    return failure();
+  };
+  if (failed(emitForwardPass(module, options, /*cpp=*/true, command, sourceTmp)) ||
+      failed(buildSharedLibrary(target, sourceTmp, libraryTmp)))
+    return cleanup();
+  writerOptions.requiredCpuFeatures = target.cpu_features;
+  writerOptions.compiledLibrary = libraryName;
+  if (failed(writeModelFile(module, weights, tokenizerModel, writerOptions, inOut("model.gmf"))))
+    return cleanup();
+  if (llvm::sys::fs::rename(sourceTmp, source) || llvm::sys::fs::rename(libraryTmp, library)) {
+    llvm::errs() << "gemmac: error: cannot rename the artifacts into " << outDir << "\n";
+    llvm::sys::fs::remove(inOut("model.gmf"));
+    return cleanup();
+  }
+  return success();
+}
+
+} // namespace gemmac
