@@ -40,6 +40,9 @@ class KvCache {
   size_t slots() const { return slots_; }
   const float* keys() const { return keys_.data(); }
   const float* values() const { return values_.data(); }
+  /// For compiled code, which stores the rows itself.
+  float* keys() { return keys_.data(); }
+  float* values() { return values_.data(); }
 
   /// Stores the rows [tokens, num_kv_heads * head_dim] of positions first_position...
   void write(const float* k, const float* v, size_t tokens, int64_t first_position);

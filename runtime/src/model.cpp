@@ -3,6 +3,7 @@
 
 #include <exception>
 
+#include "cpu_check.h"
 #include "status.h"
 
 namespace {
@@ -10,6 +11,7 @@ namespace {
 gemmac_status loadModel(const char* path, gemmac_model* model) {
   GEMMAC_RETURN_IF_ERROR(gemmac::openModelFile(path, &model->file));
   const gemmac::schema::Model& root = *model->file.root;
+  GEMMAC_RETURN_IF_ERROR(gemmac::checkCpuFeatures(root.required_cpu_features(), path));
   const gemmac::schema::Config& config = *root.config();
   model->vocab_size = config.vocab_size();
   model->bos_id = config.bos_id();
@@ -30,7 +32,8 @@ gemmac_status loadModel(const char* path, gemmac_model* model) {
       return wrapped;
     }
   }
-  return gemmac::Program::create(model->file, &model->program);
+  GEMMAC_RETURN_IF_ERROR(gemmac::Program::create(model->file, &model->program));
+  return gemmac::CompiledLibrary::open(model->file, *model->program, &model->compiled);
 }
 
 }  // namespace
@@ -45,6 +48,11 @@ extern "C" gemmac_status gemmac_model_load(const char* path, gemmac_model** out_
   } catch (const std::exception&) {
     return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "%s: out of memory while loading", path);
   }
+}
+
+extern "C" const char* gemmac_model_get_executor(const gemmac_model* model) {
+  if (!model) return "";
+  return model->compiled ? model->compiled->path().c_str() : "portable";
 }
 
 extern "C" void gemmac_model_free(gemmac_model* model) { delete model; }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gemmac/gemmac.h"
+#include "compiled_executor.h"
 #include "model_file.h"
 #include "program.h"
 #include "tokenizer.h"
@@ -24,6 +25,8 @@ struct gemmac_model_s {
   gemmac_model_info info{};
   gemmac::ModelFile file;
   std::unique_ptr<gemmac::Program> program;
+  /// The target's compiled forward pass when shipped beside the file; NULL: portable.
+  std::unique_ptr<gemmac::CompiledLibrary> compiled;
   /// XNNPACK operators hold their buffers between setup and run, so steps of
   /// different sessions of this model take turns.
   std::mutex run_mutex;

@@ -34,8 +34,10 @@ gemmac_status checkTokens(const gemmac_session* session, const int32_t* ids, siz
 gemmac_status runStep(gemmac_session* session, const int32_t* ids, size_t count, size_t first_logit_row,
                       float* logits) {
   std::lock_guard<std::mutex> lock(session->model->run_mutex);
-  GEMMAC_RETURN_IF_ERROR(session->executor->step(ids, count, static_cast<int64_t>(session->position),
-                                                 first_logit_row, logits));
+  const int64_t position = static_cast<int64_t>(session->position);
+  GEMMAC_RETURN_IF_ERROR(session->compiled
+                             ? session->compiled->step(ids, count, position, first_logit_row, logits)
+                             : session->executor->step(ids, count, position, first_logit_row, logits));
   session->position += count;
   return nullptr;
 }
@@ -76,9 +78,13 @@ extern "C" gemmac_status gemmac_session_create(gemmac_model* model, const gemmac
     std::unique_ptr<gemmac_session> session(new gemmac_session);
     session->model = model;
     session->options = resolved;
-    GEMMAC_RETURN_IF_ERROR(gemmac::Executor::create(*model->program, static_cast<size_t>(resolved.max_context),
-                                                    static_cast<size_t>(resolved.prefill_chunk),
-                                                    static_cast<size_t>(resolved.num_threads), &session->executor));
+    const size_t context = static_cast<size_t>(resolved.max_context);
+    const size_t chunk = static_cast<size_t>(resolved.prefill_chunk);
+    const size_t threads = static_cast<size_t>(resolved.num_threads);
+    GEMMAC_RETURN_IF_ERROR(model->compiled ? gemmac::CompiledExecutor::create(*model->program, *model->compiled,
+                                                                             context, chunk, threads, &session->compiled)
+                                           : gemmac::Executor::create(*model->program, context, chunk, threads,
+                                                                      &session->executor));
     *out_session = session.release();
     return nullptr;
   } catch (const std::exception&) {

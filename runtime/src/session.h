@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "compiled_executor.h"
 #include "executor.h"
 #include "gemmac/gemmac.h"
 #include "model.h"
@@ -13,7 +14,8 @@
 struct gemmac_session_s {
   gemmac_model* model = nullptr;
   gemmac_session_options options{};  // resolved: no zeros left
-  std::unique_ptr<gemmac::Executor> executor;
+  std::unique_ptr<gemmac::Executor> executor;           // NULL when the compiled one runs
+  std::unique_ptr<gemmac::CompiledExecutor> compiled;  // the model's compiled forward pass, if any
   size_t position = 0;  // tokens in the KV cache
 };
 

@@ -51,8 +51,14 @@ typedef struct gemmac_model_info {
 } gemmac_model_info;
 
 /* Maps the file, verifies it (FlatBuffer verifier, identifier, version, segment
- * bounds) and prepares the executor. */
+ * bounds) and prepares the executor. A model compiled with `--target T` names
+ * its forward pass, libmodel_T.so: when that library is beside the file,
+ * sessions run it; otherwise they run the portable executor. Fails with
+ * GEMMAC_UNIMPLEMENTED when the model needs CPU features this CPU lacks, and
+ * GEMMAC_DATA_LOSS when the library is present but does not fit the file. */
 gemmac_status gemmac_model_load(const char* path, gemmac_model** out_model);
+/* The path of the compiled forward pass sessions run, or "portable". Owned by the model. */
+const char* gemmac_model_get_executor(const gemmac_model* model);
 void gemmac_model_free(gemmac_model* model);
 gemmac_status gemmac_model_get_info(const gemmac_model* model, gemmac_model_info* out_info);
 

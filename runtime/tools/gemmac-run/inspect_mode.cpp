@@ -70,6 +70,7 @@ int runInspect(int argc, char** argv) {
   std::printf("total: %zu caches, %" PRIu64 " slots\n", count, slots);
   printBytes(("kv bytes (stored as " + std::to_string(element_bytes * 8) + "-bit floats):").c_str(), bytes);
   printBytes("kv bytes if stored as bf16:", bf16_bytes);
+  std::printf("executor: %s\n", gemmac_model_get_executor(model.get()));
   return 0;
 }
 

@@ -1,0 +1,124 @@
+#include "compiled_executor.h"
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <exception>
+
+#include "status.h"
+
+namespace gemmac {
+namespace {
+
+template <typename Fn>
+Fn symbol(void* handle, const char* name) {
+  return reinterpret_cast<Fn>(dlsym(handle, name));
+}
+
+}  // namespace
+
+gemmac_status CompiledLibrary::open(const ModelFile& file, const Program& program,
+                                    std::unique_ptr<CompiledLibrary>* out) {
+  out->reset();
+  const flatbuffers::String* name = file.root->compiled_library();
+  if (!name || name->size() == 0) return nullptr;
+  const size_t slash = file.path.rfind('/');
+  std::unique_ptr<CompiledLibrary> library(new CompiledLibrary);
+  library->path_ = (slash == std::string::npos ? std::string() : file.path.substr(0, slash + 1)) + name->str();
+  struct stat info;
+  if (stat(library->path_.c_str(), &info) != 0) return nullptr;  // not shipped: run portably
+  library->handle_ = dlopen(library->path_.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!library->handle_)
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: cannot load the compiled forward pass: %s", library->path_.c_str(),
+                      dlerror());
+  auto abi_version = symbol<uint32_t (*)()>(library->handle_, "gemmac_compiled_abi_version");
+  auto op_count = symbol<uint32_t (*)()>(library->handle_, "gemmac_compiled_op_count");
+  auto workspace = symbol<size_t (*)()>(library->handle_, "gemmac_compiled_workspace_floats");
+  auto max_tokens = symbol<size_t (*)()>(library->handle_, "gemmac_compiled_max_tokens");
+  library->forward_ = symbol<ForwardFn>(library->handle_, "gemmac_compiled_forward");
+  if (!abi_version || !op_count || !workspace || !max_tokens || !library->forward_)
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: not a gemmac compiled forward pass", library->path_.c_str());
+  if (abi_version() != GEMMAC_COMPILED_ABI_VERSION)
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: compiled for ABI version %u; this runtime runs version %u",
+                      library->path_.c_str(), abi_version(), GEMMAC_COMPILED_ABI_VERSION);
+  if (op_count() != program.ops().size())
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: compiled from a plan of %u ops; the model file has %zu",
+                      library->path_.c_str(), op_count(), program.ops().size());
+  library->workspace_floats_ = workspace();
+  library->max_tokens_ = max_tokens();
+  *out = std::move(library);
+  return nullptr;
+}
+
+CompiledLibrary::~CompiledLibrary() {
+  if (handle_) dlclose(handle_);
+}
+
+gemmac_status CompiledExecutor::create(const Program& program, const CompiledLibrary& library, size_t max_context,
+                                       size_t prefill_chunk, size_t num_threads,
+                                       std::unique_ptr<CompiledExecutor>* out) {
+  if (prefill_chunk > library.maxTokens())
+    return makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: compiled for steps of up to %zu tokens, not a prefill_chunk of %zu",
+                      library.path().c_str(), library.maxTokens(), prefill_chunk);
+  std::unique_ptr<CompiledExecutor> executor(new CompiledExecutor(program, library));
+  try {
+    executor->workspace_.resize(library.workspaceFloats());
+    size_t max_slots = 0;
+    if (const auto* specs = program.plan().kv_caches())
+      for (uint32_t i = 0; i < specs->size(); ++i) {
+        size_t slots = 0;
+        GEMMAC_RETURN_IF_ERROR(kvCacheSlots(*specs->Get(i), i, max_context, prefill_chunk, &slots));
+        executor->caches_.emplace_back(*specs->Get(i), slots);
+        max_slots = std::max(max_slots, slots);
+      }
+    for (KvCache& cache : executor->caches_) {
+      executor->keys_.push_back(cache.keys());
+      executor->values_.push_back(cache.values());
+    }
+    executor->scores_.resize(max_slots);
+  } catch (const std::exception&) {
+    return makeStatus(GEMMAC_RESOURCE_EXHAUSTED,
+                      "out of memory allocating activations and KV caches for a context of %zu", max_context);
+  }
+  // What the generated code reads by plan op: norm gains and the embedding table.
+  for (const PreparedOp& prepared : program.ops())
+    executor->op_data_.push_back(prepared.table ? prepared.table->data
+                                 : prepared.norm_weight.empty() ? nullptr
+                                                                : prepared.norm_weight.data());
+  executor->pool_ = pthreadpool_create(num_threads);
+  if (!executor->pool_) return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "cannot create a pool of %zu threads", num_threads);
+  gemmac_compiled_ctx& ctx = executor->ctx_;
+  ctx.workspace = executor->workspace_.data();
+  ctx.scores = executor->scores_.data();
+  ctx.op_data = executor->op_data_.data();
+  ctx.kv_keys = executor->keys_.data();
+  ctx.kv_values = executor->values_.data();
+  ctx.linear = &CompiledExecutor::linear;
+  ctx.linear_user = executor.get();
+  *out = std::move(executor);
+  return nullptr;
+}
+
+CompiledExecutor::~CompiledExecutor() {
+  if (pool_) pthreadpool_destroy(pool_);
+  gemmac_status_free(linear_status_);
+}
+
+void CompiledExecutor::linear(void* user, uint32_t op, uint32_t output, const float* x, size_t rows, float* out) {
+  auto* executor = static_cast<CompiledExecutor*>(user);
+  if (executor->linear_status_) return;  // the step already failed
+  const PreparedOp& prepared = executor->program_.ops()[op];
+  const Linear& product = prepared.linear ? *prepared.linear : *prepared.linears[output];
+  executor->linear_status_ = product.run(x, rows, out, executor->pool_);
+}
+
+gemmac_status CompiledExecutor::step(const int32_t* ids, size_t count, int64_t first_position,
+                                     size_t first_logit_row, float* logits) {
+  library_.forward()(&ctx_, ids, count, first_position, first_logit_row, logits);
+  gemmac_status status = linear_status_;
+  linear_status_ = nullptr;
+  return status;
+}
+
+}  // namespace gemmac

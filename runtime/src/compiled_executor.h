@@ -1,0 +1,80 @@
+// The compiled forward pass: a target library (libmodel_<target>.so, emitted
+// by `gemmac compile --target`) named by the model file and found beside it,
+// run over one session's workspace and KV caches. Weights stay with the
+// Program: the library calls back for matrix products (XNNPACK).
+#ifndef GEMMAC_RUNTIME_SRC_COMPILED_EXECUTOR_H_
+#define GEMMAC_RUNTIME_SRC_COMPILED_EXECUTOR_H_
+
+#include <pthreadpool.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compiled_abi.h"
+#include "kv_cache.h"
+#include "program.h"
+
+namespace gemmac {
+
+/// The loaded library of one model, shared by its sessions.
+class CompiledLibrary {
+ public:
+  using ForwardFn = void (*)(const gemmac_compiled_ctx*, const int32_t*, size_t, int64_t, size_t, float*);
+
+  /// Loads the library the model file names, if any: *out stays NULL when the
+  /// file names none or it is not beside the model (the portable executor
+  /// runs). A library that is present but unusable (wrong ABI version, another
+  /// plan) fails with GEMMAC_DATA_LOSS.
+  static gemmac_status open(const ModelFile& file, const Program& program, std::unique_ptr<CompiledLibrary>* out);
+  ~CompiledLibrary();
+  CompiledLibrary(const CompiledLibrary&) = delete;
+  CompiledLibrary& operator=(const CompiledLibrary&) = delete;
+
+  ForwardFn forward() const { return forward_; }
+  size_t workspaceFloats() const { return workspace_floats_; }
+  size_t maxTokens() const { return max_tokens_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  CompiledLibrary() = default;
+  void* handle_ = nullptr;
+  std::string path_;
+  ForwardFn forward_ = nullptr;
+  size_t workspace_floats_ = 0;
+  size_t max_tokens_ = 0;
+};
+
+class CompiledExecutor {
+ public:
+  static gemmac_status create(const Program& program, const CompiledLibrary& library, size_t max_context,
+                              size_t prefill_chunk, size_t num_threads, std::unique_ptr<CompiledExecutor>* out);
+  ~CompiledExecutor();
+  CompiledExecutor(const CompiledExecutor&) = delete;
+  CompiledExecutor& operator=(const CompiledExecutor&) = delete;
+
+  /// As Executor::step.
+  gemmac_status step(const int32_t* ids, size_t count, int64_t first_position, size_t first_logit_row,
+                     float* logits);
+
+ private:
+  CompiledExecutor(const Program& program, const CompiledLibrary& library) : program_(program), library_(library) {}
+  static void linear(void* user, uint32_t op, uint32_t output, const float* x, size_t rows, float* out);
+
+  const Program& program_;
+  const CompiledLibrary& library_;
+  pthreadpool_t pool_ = nullptr;
+  std::vector<float> workspace_;
+  std::vector<float> scores_;
+  std::vector<KvCache> caches_;
+  std::vector<float*> keys_, values_;
+  std::vector<const void*> op_data_;
+  gemmac_compiled_ctx ctx_{};
+  gemmac_status linear_status_ = nullptr;  // the first failed matrix product of a step
+};
+
+}  // namespace gemmac
+
+#endif  // GEMMAC_RUNTIME_SRC_COMPILED_EXECUTOR_H_
