@@ -82,6 +82,14 @@ std::vector<PipelineStage> buildStages(const CompileOptions &options) {
   stages[0].stage = EmitStage::Fused;
   stages[0].passes.push_back(createCanonicalizerPass());
   stages[0].passes.push_back(createCSEPass());
+  // q/k norm + RoPE first: q/k/v fusion looks through either form; the norm
+  // then folds into the fused projections, and add + norm takes the norms
+  // that remain (the final one, or all of them without norm-linear fusion).
+  stages[0].passes.push_back(gemma::createGemmaFuseNormRope());
+  stages[0].passes.push_back(gemma::createGemmaFuseQkv());
+  stages[0].passes.push_back(gemma::createGemmaFuseGateUp());
+  stages[0].passes.push_back(gemma::createGemmaFuseNormLinear());
+  stages[0].passes.push_back(gemma::createGemmaFuseAddNorm());
   stages[1].stage = EmitStage::Specialized;
   gemma::GemmaSpecializeAttentionOptions specialize;
   specialize.prefillChunk = options.prefillChunk;

@@ -13,6 +13,7 @@ gemmac_status Executor::create(const Program& program, size_t max_context, size_
   std::unique_ptr<Executor> executor(new Executor(program));
   try {
     for (size_t width : program.bufferWidths()) executor->buffers_.emplace_back(width * prefill_chunk);
+    executor->norm_scratch_.resize(program.normScratchWidth() * prefill_chunk);
     size_t max_slots = 0;
     if (const auto* specs = program.plan().kv_caches())
       for (uint32_t i = 0; i < specs->size(); ++i) {
@@ -150,8 +151,14 @@ gemmac_status Executor::step(const int32_t* ids, size_t count, int64_t first_pos
         if (softcap > 0.0f) gemmac_softcap_generic(logits, rows * vocab, softcap);
         break;
       }
-      default:
-        return makeStatus(GEMMAC_INTERNAL, "op kind %d has no kernel", static_cast<int>(prepared.kind));
+      default: {
+        // The compiler's fused ops live in executor_fused.cpp.
+        gemmac_status status = nullptr;
+        if (!runFused(prepared, count, first_position, &status))
+          return makeStatus(GEMMAC_INTERNAL, "op kind %d has no kernel", static_cast<int>(prepared.kind));
+        GEMMAC_RETURN_IF_ERROR(status);
+        break;
+      }
     }
   }
   return nullptr;

@@ -37,6 +37,8 @@ class Executor {
   float* buffer(uint32_t value) { return buffers_[program_.valueBuffers()[value]].data(); }
   size_t width(uint32_t value) const { return static_cast<size_t>(program_.plan().values()->Get(value)->width()); }
   gemmac_status runAttention(const schema::Op& op, size_t count, int64_t first_position);
+  /// The compiler's fused ops (executor_fused.cpp); false if `prepared` is not one.
+  bool runFused(const PreparedOp& prepared, size_t count, int64_t first_position, gemmac_status* status);
 
   const Program& program_;
   pthreadpool_t pool_ = nullptr;
@@ -44,6 +46,7 @@ class Executor {
   std::vector<KvCache> caches_;
   size_t max_slots_ = 0;       // rows of the largest cache
   std::vector<float> scores_;  // attention scratch: one row of max_slots_ per thread
+  std::vector<float> norm_scratch_;  // a FusedLinearOp's normalized input, prefill_chunk rows
 };
 
 }  // namespace gemmac

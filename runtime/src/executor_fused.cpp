@@ -1,0 +1,59 @@
+// The compiler's fused ops (gemma-fuse-* passes), executed by composing the
+// generic kernels: each fused op saves a round trip of its intermediate
+// through a plan value; a compiled (EmitC) forward pass can do better.
+#include "executor.h"
+#include "kernels.h"
+#include "status.h"
+
+namespace gemmac {
+
+bool Executor::runFused(const PreparedOp& prepared, size_t count, int64_t first_position, gemmac_status* status) {
+  const schema::Op& op = *prepared.op;
+  const auto& in = *op.inputs();
+  const auto& out = *op.outputs();
+  switch (prepared.kind) {
+    case schema::OpKind::FusedLinearOp: {
+      const schema::FusedLinearOp& fused = *op.kind_as_FusedLinearOp();
+      const float* x = buffer(in[0]);
+      if (fused.has_norm()) {
+        // The normalized input is read by every linear, so it is kept once.
+        gemmac_rms_norm_generic(x, prepared.norm_weight.data(), count, width(in[0]), prepared.norm_weight.size(),
+                                fused.norm_eps(), fused.norm_unit_offset() ? 1.0f : 0.0f, norm_scratch_.data());
+        x = norm_scratch_.data();
+      }
+      for (size_t i = 0; i < prepared.linears.size(); ++i) {
+        *status = prepared.linears[i]->run(x, count, buffer(out[static_cast<uint32_t>(i)]), pool_);
+        if (*status) return true;
+      }
+      return true;
+    }
+    case schema::OpKind::GeluTanhMulOp: {
+      float* result = buffer(out[0]);
+      gemmac_gelu_tanh_generic(buffer(in[0]), count * width(out[0]), result);
+      gemmac_mul_generic(result, buffer(in[1]), count * width(out[0]), result);
+      return true;
+    }
+    case schema::OpKind::AddRmsNormOp: {
+      const schema::AddRmsNormOp& add_norm = *op.kind_as_AddRmsNormOp();
+      float* sum = buffer(out[0]);
+      gemmac_add_generic(buffer(in[0]), buffer(in[1]), count * width(out[0]), sum);
+      gemmac_rms_norm_generic(sum, prepared.norm_weight.data(), count, width(out[0]), prepared.norm_weight.size(),
+                              add_norm.eps(), add_norm.unit_offset() ? 1.0f : 0.0f, buffer(out[1]));
+      return true;
+    }
+    case schema::OpKind::RmsNormRopeOp: {
+      const schema::RmsNormRopeOp& norm_rope = *op.kind_as_RmsNormRopeOp();
+      float* result = buffer(out[0]);
+      gemmac_rms_norm_generic(buffer(in[0]), prepared.norm_weight.data(), count, width(out[0]),
+                              prepared.norm_weight.size(), norm_rope.eps(), norm_rope.unit_offset() ? 1.0f : 0.0f,
+                              result);
+      gemmac_rope_generic(result, count, width(out[0]), static_cast<size_t>(norm_rope.head_dim()), first_position,
+                          norm_rope.theta(), result);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace gemmac
