@@ -58,9 +58,6 @@ CompiledLibrary::~CompiledLibrary() {
 gemmac_status CompiledExecutor::create(const Program& program, const CompiledLibrary& library, size_t max_context,
                                        size_t prefill_chunk, size_t num_threads,
                                        std::unique_ptr<CompiledExecutor>* out) {
-  if (prefill_chunk > library.maxTokens())
-    return makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: compiled for steps of up to %zu tokens, not a prefill_chunk of %zu",
-                      library.path().c_str(), library.maxTokens(), prefill_chunk);
   std::unique_ptr<CompiledExecutor> executor(new CompiledExecutor(program, library));
   try {
     executor->workspace_.resize(library.workspaceFloats());
@@ -72,6 +69,11 @@ gemmac_status CompiledExecutor::create(const Program& program, const CompiledLib
         executor->caches_.emplace_back(*specs->Get(i), slots);
         max_slots = std::max(max_slots, slots);
       }
+    // After the caches' own check, whose message says how to recompile.
+    if (prefill_chunk > library.maxTokens())
+      return makeStatus(GEMMAC_INVALID_ARGUMENT,
+                        "%s: compiled for steps of up to %zu tokens, not a prefill_chunk of %zu",
+                        library.path().c_str(), library.maxTokens(), prefill_chunk);
     for (KvCache& cache : executor->caches_) {
       executor->keys_.push_back(cache.keys());
       executor->values_.push_back(cache.values());
