@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gemmac/gemmac.h"
+#include "targets/CpuFeatures.h"
 #include "tiny_model.h"
 
 namespace gemmac::test {
@@ -104,6 +105,42 @@ TEST(Loader, UnknownVersion) {
   LoadResult result = loadBytes(serialize(spec));
   EXPECT_EQ(result.code, GEMMAC_UNIMPLEMENTED);
   EXPECT_NE(result.message.find("format version 2"), std::string::npos) << result.message;
+}
+
+TEST(Loader, RefusesACpuWithoutTheCompiledFeatures) {
+  ModelSpec spec = smallSpec();
+#if defined(__x86_64__)
+  spec.required_cpu_features = GEMMAC_CPU_ARM_DOTPROD;
+  const char* missing = "dotprod";
+#else
+  spec.required_cpu_features = GEMMAC_CPU_X86_AVX2;
+  const char* missing = "avx2";
+#endif
+  LoadResult result = loadBytes(serialize(spec));
+  EXPECT_EQ(result.code, GEMMAC_UNIMPLEMENTED);
+  EXPECT_NE(result.message.find(std::string("CPU feature '") + missing + "'"), std::string::npos) << result.message;
+}
+
+TEST(Loader, RunsPortablyWithoutTheNamedLibrary) {
+  ModelSpec spec = smallSpec();
+  spec.compiled_library = "libmodel_nowhere.so";
+  std::string path = writeTempFile("named.gmf", serialize(spec));
+  gemmac_model* model = nullptr;
+  ASSERT_EQ(gemmac_model_load(path.c_str(), &model), nullptr);
+  EXPECT_STREQ(gemmac_model_get_executor(model), "portable");
+  gemmac_model_free(model);
+  std::remove(path.c_str());
+}
+
+TEST(Loader, RefusesALibraryThatIsNotACompiledForwardPass) {
+  ModelSpec spec = smallSpec();
+  // Found beside the model file, which writeTempFile puts in the same directory.
+  std::string library = writeTempFile("libmodel_garbage.so", std::vector<uint8_t>(64, 0x5a));
+  spec.compiled_library = library.substr(library.rfind('/') + 1);
+  LoadResult result = loadBytes(serialize(spec));
+  std::remove(library.c_str());
+  EXPECT_EQ(result.code, GEMMAC_DATA_LOSS);
+  EXPECT_NE(result.message.find("cannot load the compiled forward pass"), std::string::npos) << result.message;
 }
 
 TEST(Loader, EveryTruncationFails) {

@@ -55,7 +55,9 @@ std::vector<uint8_t> buildFlatBuffer(const ModelSpec& spec, uint64_t segment_bas
     tensors.push_back(schema::CreateTensorDirect(b, spec.tensors[i].name.c_str(), spec.tensors[i].dtype,
                                                  &spec.tensors[i].shape, static_cast<uint32_t>(i)));
   auto model = schema::CreateModelDirect(b, spec.format_version, "gemmac tiny-model test", config, plan, &tensors,
-                                         &segments, segment_base, spec.tokenizer.empty() ? nullptr : &spec.tokenizer);
+                                         &segments, segment_base, spec.tokenizer.empty() ? nullptr : &spec.tokenizer,
+                                         spec.required_cpu_features,
+                                         spec.compiled_library.empty() ? nullptr : spec.compiled_library.c_str());
   schema::FinishModelBuffer(b, model);
   return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }

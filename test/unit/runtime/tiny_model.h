@@ -44,6 +44,8 @@ struct ModelSpec {
   std::vector<KvCacheSpec> caches;
   std::vector<TensorSpec> tensors;
   std::vector<uint8_t> tokenizer;
+  uint32_t required_cpu_features = 0;
+  std::string compiled_library;  // empty: none
 };
 
 /// The file bytes: the FlatBuffer, then each tensor in its own 64-aligned segment;
