@@ -53,6 +53,8 @@ LogicalResult writeTargetArtifacts(ModuleOp module, const SafetensorsFile &weigh
                                    ModelWriterOptions writerOptions, const EmitCOptions &options,
                                    const gemmac_target &target, llvm::StringRef command,
                                    llvm::StringRef outDir) {
+  // A directory made here goes again on failure (removal fails if not empty).
+  bool madeDir = !llvm::sys::fs::exists(outDir);
   if (std::error_code ec = llvm::sys::fs::create_directories(outDir)) {
     llvm::errs() << "gemmac: error: cannot create " << outDir << ": " << ec.message() << "\n";
     return failure();
@@ -70,6 +72,8 @@ LogicalResult writeTargetArtifacts(ModuleOp module, const SafetensorsFile &weigh
   auto cleanup = [&] {
     llvm::sys::fs::remove(sourceTmp);
     llvm::sys::fs::remove(libraryTmp);
+    if (madeDir)
+      llvm::sys::fs::remove(outDir);
     return failure();
   };
   if (failed(emitForwardPass(module, options, /*cpp=*/true, command, sourceTmp)) ||

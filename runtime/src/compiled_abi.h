@@ -30,21 +30,30 @@
 extern "C" {
 #endif
 
-#define GEMMAC_COMPILED_ABI_VERSION 1u
+#define GEMMAC_COMPILED_ABI_VERSION 2u
 
 /* out[rows, out_features] = x @ W^T for output `output` of plan op `op`. A
  * failure is kept by the runtime and reported when the forward pass returns. */
-typedef void (*gemmac_compiled_linear_fn)(void* user, uint32_t op, uint32_t output, const float* x,
+typedef void (*gemmac_compiled_linear_fn)(void* runtime, uint32_t op, uint32_t output, const float* x,
                                           size_t rows, float* out);
+
+/* Runs task(context, start, count) over the tiles of `tile` items of
+ * [0, range) on the runtime's threads, at most `threads` tiles at once. */
+typedef void (*gemmac_compiled_task_fn)(void* context, size_t start, size_t count);
+typedef void (*gemmac_compiled_parallelize_fn)(void* runtime, gemmac_compiled_task_fn task, void* context,
+                                               size_t range, size_t tile);
 
 typedef struct gemmac_compiled_ctx {
   float* workspace;           /* gemmac_compiled_workspace_floats() floats */
-  float* scores;              /* attention scratch: rows of the largest KV cache */
+  float* scores;              /* attention scratch: `threads` rows of scores_stride floats */
+  size_t scores_stride;       /* rows of the largest KV cache */
+  size_t threads;
   const void* const* op_data; /* by plan op: the f32 norm gain of a norm op, the table of the embed op */
   float* const* kv_keys;      /* by KV cache: [slots, num_kv_heads * head_dim] */
   float* const* kv_values;
   gemmac_compiled_linear_fn linear;
-  void* linear_user;
+  gemmac_compiled_parallelize_fn parallelize;
+  void* runtime;              /* the callbacks' first argument */
 } gemmac_compiled_ctx;
 
 /* Glue the generated code calls: field access and parameter packing, so that
@@ -70,7 +79,7 @@ static inline void gemmac_compiled_embed_f32(const gemmac_compiled_ctx* ctx, uin
 
 static inline void gemmac_compiled_linear(const gemmac_compiled_ctx* ctx, uint32_t op, uint32_t output,
                                           const float* x, size_t rows, float* out) {
-  ctx->linear(ctx->linear_user, op, output, x, rows, out);
+  ctx->linear(ctx->runtime, op, output, x, rows, out);
 }
 
 /* The logits of rows [first_row, tokens) into `logits`; nothing without logits. */
@@ -78,12 +87,34 @@ static inline void gemmac_compiled_logits(const gemmac_compiled_ctx* ctx, uint32
                                           size_t width, size_t vocab, size_t tokens, size_t first_row,
                                           float* logits, float softcap) {
   if (!logits || first_row >= tokens) return;
-  ctx->linear(ctx->linear_user, op, 0, x + first_row * width, tokens - first_row, logits);
+  ctx->linear(ctx->runtime, op, 0, x + first_row * width, tokens - first_row, logits);
   if (softcap > 0.0f) gemmac_softcap_generic(logits, (tokens - first_row) * vocab, softcap);
 }
 
+/* Query rows [start, start + count) of one attention op, as one parallel task. */
+typedef struct gemmac_compiled_attention_task {
+  const gemmac_attention_params* params;
+  const float* q;
+  float* out;
+  size_t q_width;
+  int64_t first_position;
+  const float* keys;
+  const float* values;
+  float* scores;
+  size_t scores_stride;
+  size_t tile;
+} gemmac_compiled_attention_task;
+
+static inline void gemmac_compiled_attention_tile(void* context, size_t start, size_t count) {
+  const gemmac_compiled_attention_task* task = (const gemmac_compiled_attention_task*)context;
+  gemmac_attention_generic(task->params, task->q + start * task->q_width, count,
+                           task->first_position + (int64_t)start, task->keys, task->values,
+                           task->scores + (start / task->tile) * task->scores_stride,
+                           task->out + start * task->q_width);
+}
+
 /* Stores the step's keys and values in cache `cache` (position p in row
- * p % slots), then attends over it. */
+ * p % slots), then attends over it, one tile of query rows per thread. */
 static inline void gemmac_compiled_attention(const gemmac_compiled_ctx* ctx, uint32_t cache, size_t num_heads,
                                              size_t num_kv_heads, size_t head_dim, float scale, float softcap,
                                              int64_t window, size_t slots, const float* q, const float* k,
@@ -100,7 +131,10 @@ static inline void gemmac_compiled_attention(const gemmac_compiled_ctx* ctx, uin
     }
   }
   gemmac_attention_params params = {num_heads, num_kv_heads, head_dim, scale, softcap, window, slots};
-  gemmac_attention_generic(&params, q, tokens, first_position, keys, values, ctx->scores, out);
+  const size_t tile = (tokens + ctx->threads - 1) / ctx->threads;
+  gemmac_compiled_attention_task task = {&params, q, out, num_heads * head_dim, first_position,
+                                         keys, values, ctx->scores, ctx->scores_stride, tile};
+  ctx->parallelize(ctx->runtime, gemmac_compiled_attention_tile, &task, tokens, tile);
 }
 
 #ifdef __cplusplus

@@ -78,7 +78,7 @@ gemmac_status CompiledExecutor::create(const Program& program, const CompiledLib
       executor->keys_.push_back(cache.keys());
       executor->values_.push_back(cache.values());
     }
-    executor->scores_.resize(max_slots);
+    executor->ctx_.scores_stride = max_slots;
   } catch (const std::exception&) {
     return makeStatus(GEMMAC_RESOURCE_EXHAUSTED,
                       "out of memory allocating activations and KV caches for a context of %zu", max_context);
@@ -91,13 +91,20 @@ gemmac_status CompiledExecutor::create(const Program& program, const CompiledLib
   executor->pool_ = pthreadpool_create(num_threads);
   if (!executor->pool_) return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "cannot create a pool of %zu threads", num_threads);
   gemmac_compiled_ctx& ctx = executor->ctx_;
+  ctx.threads = pthreadpool_get_threads_count(executor->pool_);
+  try {
+    executor->scores_.resize(ctx.threads * ctx.scores_stride);
+  } catch (const std::exception&) {
+    return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "out of memory allocating attention scratch");
+  }
   ctx.workspace = executor->workspace_.data();
   ctx.scores = executor->scores_.data();
   ctx.op_data = executor->op_data_.data();
   ctx.kv_keys = executor->keys_.data();
   ctx.kv_values = executor->values_.data();
   ctx.linear = &CompiledExecutor::linear;
-  ctx.linear_user = executor.get();
+  ctx.parallelize = &CompiledExecutor::parallelize;
+  ctx.runtime = executor.get();
   *out = std::move(executor);
   return nullptr;
 }
@@ -107,12 +114,17 @@ CompiledExecutor::~CompiledExecutor() {
   gemmac_status_free(linear_status_);
 }
 
-void CompiledExecutor::linear(void* user, uint32_t op, uint32_t output, const float* x, size_t rows, float* out) {
-  auto* executor = static_cast<CompiledExecutor*>(user);
+void CompiledExecutor::linear(void* runtime, uint32_t op, uint32_t output, const float* x, size_t rows, float* out) {
+  auto* executor = static_cast<CompiledExecutor*>(runtime);
   if (executor->linear_status_) return;  // the step already failed
   const PreparedOp& prepared = executor->program_.ops()[op];
   const Linear& product = prepared.linear ? *prepared.linear : *prepared.linears[output];
   executor->linear_status_ = product.run(x, rows, out, executor->pool_);
+}
+
+void CompiledExecutor::parallelize(void* runtime, gemmac_compiled_task_fn task, void* context, size_t range,
+                                   size_t tile) {
+  pthreadpool_parallelize_1d_tile_1d(static_cast<CompiledExecutor*>(runtime)->pool_, task, context, range, tile, 0);
 }
 
 gemmac_status CompiledExecutor::step(const int32_t* ids, size_t count, int64_t first_position,

@@ -61,7 +61,8 @@ class CompiledExecutor {
 
  private:
   CompiledExecutor(const Program& program, const CompiledLibrary& library) : program_(program), library_(library) {}
-  static void linear(void* user, uint32_t op, uint32_t output, const float* x, size_t rows, float* out);
+  static void linear(void* runtime, uint32_t op, uint32_t output, const float* x, size_t rows, float* out);
+  static void parallelize(void* runtime, gemmac_compiled_task_fn task, void* context, size_t range, size_t tile);
 
   const Program& program_;
   const CompiledLibrary& library_;
