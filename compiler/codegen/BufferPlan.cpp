@@ -13,9 +13,7 @@ using namespace mlir;
 namespace gemmac {
 namespace {
 
-int64_t widthOf(Value value) {
-  return cast<RankedTensorType>(value.getType()).getDimSize(1);
-}
+int64_t widthOf(Value value) { return cast<RankedTensorType>(value.getType()).getDimSize(1); }
 
 /// Fixed-size regions of the workspace, reused best-fit.
 class Regions {

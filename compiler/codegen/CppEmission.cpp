@@ -4,11 +4,11 @@
 
 #include "mlir/Target/Cpp/CppEmitter.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
-#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 
@@ -43,9 +43,16 @@ LogicalResult buildSharedLibrary(const gemmac_target &target, llvm::StringRef so
                  << ": clang++-22 is neither in " GEMMAC_LLVM_TOOLS_DIR " nor on PATH\n";
     return failure();
   }
-  std::vector<std::string> args = {*clang, "-O2", "-fPIC", "-shared", "-ffreestanding",
-                                   "-fno-exceptions", "-fno-rtti", "-nostdlib++",
-                                   "-I" GEMMAC_RUNTIME_SRC_DIR, "-I" GEMMAC_KERNELS_DIR};
+  std::vector<std::string> args = {*clang,
+                                   "-O2",
+                                   "-fPIC",
+                                   "-shared",
+                                   "-ffreestanding",
+                                   "-fno-exceptions",
+                                   "-fno-rtti",
+                                   "-nostdlib++",
+                                   "-I" GEMMAC_RUNTIME_SRC_DIR,
+                                   "-I" GEMMAC_KERNELS_DIR};
   if (target.triple)
     args.push_back(std::string("--target=") + target.triple);
   if (target.cpu)
@@ -58,7 +65,8 @@ LogicalResult buildSharedLibrary(const gemmac_target &target, llvm::StringRef so
   // The kernels are built for the target with the generated code (-x c).
   for (llvm::StringRef kernel : llvm::split(GEMMAC_KERNEL_SOURCES, ','))
     args.push_back((llvm::Twine(GEMMAC_KERNELS_DIR) + "/" + target.kernel_set + "/" +
-                    llvm::sys::path::filename(kernel)).str());
+                    llvm::sys::path::filename(kernel))
+                       .str());
   args.push_back("-lm");
 
   llvm::SmallString<128> log;

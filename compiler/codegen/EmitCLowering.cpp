@@ -27,15 +27,16 @@ public:
     operands.push_back(v);
     return *this;
   }
+  /// A literal (size_t, int64_t and uint32_t parameters alike).
   CallArgs &integer(int64_t v) {
     args.push_back(emitc::OpaqueAttr::get(builder.getContext(), std::to_string(v)));
     return *this;
   }
-  CallArgs &real(double v) {
+  CallArgs &f32(double v) {
     args.push_back(builder.getF32FloatAttr(static_cast<float>(v)));
     return *this;
   }
-  CallArgs &real64(double v) {
+  CallArgs &f64(double v) {
     args.push_back(builder.getF64FloatAttr(v));
     return *this;
   }
@@ -46,9 +47,7 @@ private:
   Builder &builder;
 };
 
-int64_t widthOf(Value value) {
-  return cast<RankedTensorType>(value.getType()).getDimSize(1);
-}
+int64_t widthOf(Value value) { return cast<RankedTensorType>(value.getType()).getDimSize(1); }
 
 /// Emits the body of gemmac_compiled_forward, one gemma op at a time.
 class ForwardLowering {
@@ -62,6 +61,7 @@ public:
 private:
   LogicalResult lowerOp(Operation *op, uint32_t index);
   void call(StringRef callee, const CallArgs &args);
+  Value callValue(Type result, StringRef callee, const CallArgs &args);
   Value buffer(Value activation) { return buffers.lookup(activation); }
   Value bufferAt(int64_t offset);
   Value normWeight(uint32_t op);
@@ -74,37 +74,37 @@ private:
   const BufferPlan &plan;
   const EmitCOptions &options;
   Value ctx, ids, tokens, firstPosition, firstLogitRow, logits;
-  llvm::DenseMap<Value, Value> buffers; // activation -> its float* in the workspace
+  llvm::DenseMap<Value, Value> buffers;  // activation -> its float* in the workspace
   llvm::DenseMap<int64_t, Value> counts; // width -> tokens * width
   Location loc = b.getUnknownLoc();
   uint32_t nextOp = 0;
   int layer = 0;
 };
 
-Type floatPtr(MLIRContext *context) {
-  return emitc::PointerType::get(Float32Type::get(context));
-}
+Type floatPtr(MLIRContext *context) { return emitc::PointerType::get(Float32Type::get(context)); }
 
 void ForwardLowering::call(StringRef callee, const CallArgs &args) {
   emitc::CallOpaqueOp::create(b, loc, TypeRange{}, callee, args.operands,
-                                b.getArrayAttr(args.args));
+                              b.getArrayAttr(args.args));
+}
+
+Value ForwardLowering::callValue(Type result, StringRef callee, const CallArgs &args) {
+  return emitc::CallOpaqueOp::create(b, loc, result, callee, args.operands,
+                                     b.getArrayAttr(args.args))
+      .getResult(0);
 }
 
 Value ForwardLowering::bufferAt(int64_t offset) {
   CallArgs args(b);
   args.value(ctx).integer(offset);
-  return emitc::CallOpaqueOp::create(b, loc, floatPtr(b.getContext()), "gemmac_compiled_buffer",
-                                       args.operands, b.getArrayAttr(args.args))
-      .getResult(0);
+  return callValue(floatPtr(b.getContext()), "gemmac_compiled_buffer", args);
 }
 
 Value ForwardLowering::normWeight(uint32_t op) {
   CallArgs args(b);
   args.value(ctx).integer(op);
   Type type = emitc::PointerType::get(emitc::OpaqueType::get(b.getContext(), "const float"));
-  return emitc::CallOpaqueOp::create(b, loc, type, "gemmac_compiled_norm_weight", args.operands,
-                                       b.getArrayAttr(args.args))
-      .getResult(0);
+  return callValue(type, "gemmac_compiled_norm_weight", args);
 }
 
 /// tokens * width: the element count of an activation in this step.
@@ -112,8 +112,8 @@ Value ForwardLowering::elements(int64_t width) {
   Value &count = counts[width];
   if (!count) {
     Type sizeType = emitc::SizeTType::get(b.getContext());
-    Value constant = emitc::ConstantOp::create(b, 
-        loc, sizeType, emitc::OpaqueAttr::get(b.getContext(), std::to_string(width)));
+    Value constant = emitc::ConstantOp::create(
+        b, loc, sizeType, emitc::OpaqueAttr::get(b.getContext(), std::to_string(width)));
     count = emitc::MulOp::create(b, loc, sizeType, tokens, constant);
   }
   return count;
@@ -122,26 +122,40 @@ Value ForwardLowering::elements(int64_t width) {
 void ForwardLowering::rmsNorm(Value x, Value w, int64_t width, int64_t group, APFloat eps,
                               bool unitOffset, Value out) {
   CallArgs args(b);
-  args.value(x).value(w).value(tokens).integer(width).integer(group)
-      .real(eps.convertToFloat()).real(unitOffset ? 1.0 : 0.0).value(out);
+  args.value(x)
+      .value(w)
+      .value(tokens)
+      .integer(width)
+      .integer(group)
+      .f32(eps.convertToFloat())
+      .f32(unitOffset ? 1.0 : 0.0)
+      .value(out);
   call("gemmac_rms_norm_generic", args);
 }
 
 void ForwardLowering::rope(Value x, int64_t width, int64_t headDim, double theta, Value out) {
   CallArgs args(b);
   // The portable plan stores theta as f32; the same rounding keeps the angles equal.
-  args.value(x).value(tokens).integer(width).integer(headDim).value(firstPosition)
-      .real64(static_cast<float>(theta)).value(out);
+  args.value(x)
+      .value(tokens)
+      .integer(width)
+      .integer(headDim)
+      .value(firstPosition)
+      .f64(static_cast<float>(theta))
+      .value(out);
   call("gemmac_rope_generic", args);
 }
 
 LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
-  auto in = [&](Value v) { return buffer(v); };
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](gemma::EmbedOp embed) {
         CallArgs args(b);
-        args.value(ctx).integer(index).integer(widthOf(embed.getResult())).value(ids)
-            .value(tokens).real(embed.getScale().convertToFloat())
+        args.value(ctx)
+            .integer(index)
+            .integer(widthOf(embed.getResult()))
+            .value(ids)
+            .value(tokens)
+            .f32(embed.getScale().convertToFloat())
             .value(buffer(embed.getResult()));
         call(options.embedTableBf16 ? "gemmac_compiled_embed_bf16" : "gemmac_compiled_embed_f32",
              args);
@@ -149,19 +163,23 @@ LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
       })
       .Case([&](gemma::RmsNormOp norm) {
         int64_t group = cast<RankedTensorType>(norm.getWeight().getType()).getNumElements();
-        rmsNorm(in(norm.getInput()), normWeight(index), widthOf(norm.getResult()), group,
+        rmsNorm(buffer(norm.getInput()), normWeight(index), widthOf(norm.getResult()), group,
                 norm.getEps(), norm.getUnitOffset(), buffer(norm.getResult()));
         return success();
       })
       .Case([&](gemma::LinearOp linear) {
         CallArgs args(b);
-        args.value(ctx).integer(index).integer(0).value(in(linear.getInput())).value(tokens)
+        args.value(ctx)
+            .integer(index)
+            .integer(0)
+            .value(buffer(linear.getInput()))
+            .value(tokens)
             .value(buffer(linear.getResult()));
         call("gemmac_compiled_linear", args);
         return success();
       })
       .Case([&](gemma::FusedLinearOp fused) {
-        Value x = in(fused.getInput());
+        Value x = buffer(fused.getInput());
         if (fused.getNormWeight()) {
           Value normed = bufferAt(plan.scratch.lookup(op));
           int64_t group = cast<RankedTensorType>(fused.getNormWeight().getType()).getNumElements();
@@ -177,14 +195,14 @@ LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
         return success();
       })
       .Case([&](gemma::RopeOp rope) {
-        this->rope(in(rope.getInput()), widthOf(rope.getResult()), rope.getHeadDim(),
+        this->rope(buffer(rope.getInput()), widthOf(rope.getResult()), rope.getHeadDim(),
                    rope.getTheta().convertToDouble(), buffer(rope.getResult()));
         return success();
       })
       .Case([&](gemma::RmsNormRopeOp normRope) {
         Value out = buffer(normRope.getResult());
         int64_t width = widthOf(normRope.getResult());
-        rmsNorm(in(normRope.getInput()), normWeight(index), width, normRope.getHeadDim(),
+        rmsNorm(buffer(normRope.getInput()), normWeight(index), width, normRope.getHeadDim(),
                 normRope.getEps(), normRope.getUnitOffset(), out);
         rope(out, width, normRope.getHeadDim(), normRope.getTheta().convertToDouble(), out);
         return success();
@@ -196,32 +214,44 @@ LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
               "has no planned KV slots; compiled code needs gemma-specialize-attention");
         int64_t window = attention.getWindow();
         bool ring = attention.getKvKind() == gemma::AttentionOp::kRingKind;
-        emitc::VerbatimOp::create(b, 
-            loc, b.getStringAttr(llvm::formatv(
-                     "// layer {0}: {1} attention, window {2}, {3} KV cache of {4} slots", layer++,
-                     window ? "sliding-window" : "global", window, ring ? "ring" : "full", *slots)));
+        emitc::VerbatimOp::create(
+            b, loc,
+            b.getStringAttr(llvm::formatv(
+                "// layer {0}: {1} attention, window {2}, {3} KV cache of {4} slots", layer++,
+                window ? "sliding-window" : "global", window, ring ? "ring" : "full", *slots)));
         CallArgs args(b);
-        args.value(ctx).integer(attention.getKvCache()).integer(attention.getNumHeads())
-            .integer(attention.getNumKvHeads()).integer(attention.getHeadDim())
-            .real(attention.getScale().convertToFloat())
-            .real(attention.getSoftcap() ? attention.getSoftcap()->convertToFloat() : 0.0)
-            .integer(window).integer(*slots).value(in(attention.getQ())).value(in(attention.getK()))
-            .value(in(attention.getV())).value(tokens).value(firstPosition)
+        args.value(ctx)
+            .integer(attention.getKvCache())
+            .integer(attention.getNumHeads())
+            .integer(attention.getNumKvHeads())
+            .integer(attention.getHeadDim())
+            .f32(attention.getScale().convertToFloat())
+            .f32(attention.getSoftcap() ? attention.getSoftcap()->convertToFloat() : 0.0)
+            .integer(window)
+            .integer(*slots)
+            .value(buffer(attention.getQ()))
+            .value(buffer(attention.getK()))
+            .value(buffer(attention.getV()))
+            .value(tokens)
+            .value(firstPosition)
             .value(buffer(attention.getResult()));
         call("gemmac_compiled_attention", args);
         return success();
       })
       .Case([&](gemma::GeluTanhOp gelu) {
         CallArgs args(b);
-        args.value(in(gelu.getInput())).value(elements(widthOf(gelu.getResult())))
+        args.value(buffer(gelu.getInput()))
+            .value(elements(widthOf(gelu.getResult())))
             .value(buffer(gelu.getResult()));
         call("gemmac_gelu_tanh_generic", args);
         return success();
       })
       .Case<gemma::MulOp, gemma::AddOp>([&](auto binary) {
         CallArgs args(b);
-        args.value(in(binary.getLhs())).value(in(binary.getRhs()))
-            .value(elements(widthOf(binary.getResult()))).value(buffer(binary.getResult()));
+        args.value(buffer(binary.getLhs()))
+            .value(buffer(binary.getRhs()))
+            .value(elements(widthOf(binary.getResult())))
+            .value(buffer(binary.getResult()));
         call(isa<gemma::MulOp>(op) ? "gemmac_mul_generic" : "gemmac_add_generic", args);
         return success();
       })
@@ -229,9 +259,9 @@ LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
         Value out = buffer(gated.getResult());
         Value count = elements(widthOf(gated.getResult()));
         CallArgs gelu(b), mul(b);
-        gelu.value(in(gated.getGate())).value(count).value(out);
+        gelu.value(buffer(gated.getGate())).value(count).value(out);
         call("gemmac_gelu_tanh_generic", gelu);
-        mul.value(out).value(in(gated.getUp())).value(count).value(out);
+        mul.value(out).value(buffer(gated.getUp())).value(count).value(out);
         call("gemmac_mul_generic", mul);
         return success();
       })
@@ -239,7 +269,9 @@ LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
         Value sum = buffer(addNorm.getSum());
         int64_t width = widthOf(addNorm.getSum());
         CallArgs add(b);
-        add.value(in(addNorm.getLhs())).value(in(addNorm.getRhs())).value(elements(width))
+        add.value(buffer(addNorm.getLhs()))
+            .value(buffer(addNorm.getRhs()))
+            .value(elements(width))
             .value(sum);
         call("gemmac_add_generic", add);
         int64_t group = cast<RankedTensorType>(addNorm.getWeight().getType()).getNumElements();
@@ -249,16 +281,19 @@ LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
       })
       .Case([&](gemma::LogitsOp logitsOp) {
         CallArgs args(b);
-        args.value(ctx).integer(index).value(in(logitsOp.getInput()))
-            .integer(widthOf(logitsOp.getInput())).integer(widthOf(logitsOp.getResult()))
-            .value(tokens).value(firstLogitRow).value(logits)
-            .real(logitsOp.getSoftcap() ? logitsOp.getSoftcap()->convertToFloat() : 0.0);
+        args.value(ctx)
+            .integer(index)
+            .value(buffer(logitsOp.getInput()))
+            .integer(widthOf(logitsOp.getInput()))
+            .integer(widthOf(logitsOp.getResult()))
+            .value(tokens)
+            .value(firstLogitRow)
+            .value(logits)
+            .f32(logitsOp.getSoftcap() ? logitsOp.getSoftcap()->convertToFloat() : 0.0);
         call("gemmac_compiled_logits", args);
         return success();
       })
-      .Default([&](Operation *other) {
-        return other->emitOpError("has no EmitC lowering");
-      });
+      .Default([&](Operation *other) { return other->emitOpError("has no EmitC lowering"); });
 }
 
 LogicalResult ForwardLowering::lower(func::FuncOp forward, emitc::FuncOp entry) {
@@ -295,8 +330,8 @@ void addConstantFunction(OpBuilder &b, StringRef name, Type type, int64_t value)
   func.setSpecifiersAttr(b.getStrArrayAttr({"extern \"C\""}));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(func.addEntryBlock());
-  Value result = emitc::ConstantOp::create(b, 
-      loc, type, emitc::OpaqueAttr::get(b.getContext(), std::to_string(value)));
+  Value result = emitc::ConstantOp::create(
+      b, loc, type, emitc::OpaqueAttr::get(b.getContext(), std::to_string(value)));
   emitc::ReturnOp::create(b, loc, result);
 }
 
@@ -316,8 +351,8 @@ FailureOr<OwningOpRef<ModuleOp>> lowerToEmitC(ModuleOp module, const EmitCOption
 
   BufferPlan plan = planBuffers(forward, options.maxTokens);
   Type sizeType = emitc::SizeTType::get(context);
-  Type constCtx = emitc::PointerType::get(
-      emitc::OpaqueType::get(context, "const gemmac_compiled_ctx"));
+  Type constCtx =
+      emitc::PointerType::get(emitc::OpaqueType::get(context, "const gemmac_compiled_ctx"));
   Type constIds = emitc::PointerType::get(emitc::OpaqueType::get(context, "const int32_t"));
   auto entryType = b.getFunctionType(
       {constCtx, constIds, sizeType, b.getI64Type(), sizeType, floatPtr(context)}, {});

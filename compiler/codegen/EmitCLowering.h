@@ -27,8 +27,8 @@ struct EmitCOptions {
 /// The EmitC module for `module`'s @forward, or failure with a diagnostic on
 /// the first op that has no lowering (or an attention op without planned KV
 /// slots: compiled code bakes them in).
-mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
-lowerToEmitC(mlir::ModuleOp module, const EmitCOptions &options);
+mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>> lowerToEmitC(mlir::ModuleOp module,
+                                                                const EmitCOptions &options);
 
 } // namespace gemmac
 

@@ -49,10 +49,9 @@ LogicalResult emitForwardPass(ModuleOp module, const EmitCOptions &options, bool
 }
 
 LogicalResult writeTargetArtifacts(ModuleOp module, const SafetensorsFile &weights,
-                                   llvm::StringRef tokenizerModel,
-                                   ModelWriterOptions writerOptions, const EmitCOptions &options,
-                                   const gemmac_target &target, llvm::StringRef command,
-                                   llvm::StringRef outDir) {
+                                   llvm::StringRef tokenizerModel, ModelWriterOptions writerOptions,
+                                   const EmitCOptions &options, const gemmac_target &target,
+                                   llvm::StringRef command, llvm::StringRef outDir) {
   // A directory made here goes again on failure (removal fails if not empty).
   bool madeDir = !llvm::sys::fs::exists(outDir);
   if (std::error_code ec = llvm::sys::fs::create_directories(outDir)) {
