@@ -62,13 +62,7 @@ gemmac_status CompiledExecutor::create(const Program& program, const CompiledLib
   try {
     executor->workspace_.resize(library.workspaceFloats());
     size_t max_slots = 0;
-    if (const auto* specs = program.plan().kv_caches())
-      for (uint32_t i = 0; i < specs->size(); ++i) {
-        size_t slots = 0;
-        GEMMAC_RETURN_IF_ERROR(kvCacheSlots(*specs->Get(i), i, max_context, prefill_chunk, &slots));
-        executor->caches_.emplace_back(*specs->Get(i), slots);
-        max_slots = std::max(max_slots, slots);
-      }
+    GEMMAC_RETURN_IF_ERROR(createKvCaches(program.plan(), max_context, prefill_chunk, &executor->caches_, &max_slots));
     // After the caches' own check, whose message says how to recompile.
     if (prefill_chunk > library.maxTokens())
       return makeStatus(GEMMAC_INVALID_ARGUMENT,

@@ -14,16 +14,8 @@ gemmac_status Executor::create(const Program& program, size_t max_context, size_
   try {
     for (size_t width : program.bufferWidths()) executor->buffers_.emplace_back(width * prefill_chunk);
     executor->norm_scratch_.resize(program.normScratchWidth() * prefill_chunk);
-    size_t max_slots = 0;
-    if (const auto* specs = program.plan().kv_caches())
-      for (uint32_t i = 0; i < specs->size(); ++i) {
-        // The compiler sized the caches; a session must fit them.
-        size_t slots = 0;
-        GEMMAC_RETURN_IF_ERROR(kvCacheSlots(*specs->Get(i), i, max_context, prefill_chunk, &slots));
-        executor->caches_.emplace_back(*specs->Get(i), slots);
-        max_slots = std::max(max_slots, slots);
-      }
-    executor->max_slots_ = max_slots;
+    GEMMAC_RETURN_IF_ERROR(
+        createKvCaches(program.plan(), max_context, prefill_chunk, &executor->caches_, &executor->max_slots_));
   } catch (const std::exception&) {  // bad_alloc, or length_error for absurd sizes
     return makeStatus(GEMMAC_RESOURCE_EXHAUSTED,
                       "out of memory allocating activations and KV caches for a context of %zu", max_context);

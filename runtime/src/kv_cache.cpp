@@ -63,6 +63,19 @@ KvCache::KvCache(const schema::KvCache& spec, size_t slots)
       keys_(slots_ * row_width_),
       values_(slots_ * row_width_) {}
 
+gemmac_status createKvCaches(const schema::Plan& plan, size_t max_context, size_t prefill_chunk,
+                             std::vector<KvCache>* caches, size_t* max_slots) {
+  *max_slots = 0;
+  if (const auto* specs = plan.kv_caches())
+    for (uint32_t i = 0; i < specs->size(); ++i) {
+      size_t slots = 0;
+      GEMMAC_RETURN_IF_ERROR(kvCacheSlots(*specs->Get(i), i, max_context, prefill_chunk, &slots));
+      caches->emplace_back(*specs->Get(i), slots);
+      *max_slots = std::max(*max_slots, slots);
+    }
+  return nullptr;
+}
+
 void KvCache::write(const float* k, const float* v, size_t tokens, int64_t first_position) {
   for (size_t t = 0; t < tokens; ++t) {
     size_t slot = static_cast<size_t>(first_position + static_cast<int64_t>(t)) % slots_;

@@ -32,6 +32,13 @@ gemmac_status kvCacheSlots(const schema::KvCache& spec, uint32_t index, size_t m
 /// the plan leaves it to the session (no ring, or rings without planned slots).
 size_t plannedPrefillChunk(const schema::Plan& plan);
 
+class KvCache;
+
+/// Allocates every cache of `plan` for a session (checked with kvCacheSlots:
+/// the compiler sized them, a session must fit) and reports the largest.
+gemmac_status createKvCaches(const schema::Plan& plan, size_t max_context, size_t prefill_chunk,
+                             std::vector<KvCache>* caches, size_t* max_slots);
+
 class KvCache {
  public:
   /// A cache of `slots` rows (see kvCacheSlots).
