@@ -152,13 +152,13 @@ LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
         CallArgs args(b);
         args.value(ctx)
             .integer(index)
+            .integer(cast<RankedTensorType>(embed.getTable().getType()).getDimSize(0))
             .integer(widthOf(embed.getResult()))
             .value(ids)
             .value(tokens)
             .f32(embed.getScale().convertToFloat())
             .value(buffer(embed.getResult()));
-        call(options.embedTableBf16 ? "gemmac_compiled_embed_bf16" : "gemmac_compiled_embed_f32",
-             args);
+        call("gemmac_compiled_embed_" + options.embedTable, args);
         return success();
       })
       .Case([&](gemma::RmsNormOp norm) {

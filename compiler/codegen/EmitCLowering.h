@@ -14,14 +14,15 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <cstdint>
+#include <string>
 
 namespace gemmac {
 
 struct EmitCOptions {
   /// The largest step (tokens) the workspace is planned for: the prefill chunk.
   int64_t maxTokens = 128;
-  /// The model file stores the embedding table as bf16 (else f32).
-  bool embedTableBf16 = true;
+  /// How the model file stores the embedding table: f32, bf16, q8g32 or q4g32.
+  std::string embedTable = "bf16";
 };
 
 /// The EmitC module for `module`'s @forward, or failure with a diagnostic on

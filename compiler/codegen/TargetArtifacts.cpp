@@ -15,15 +15,19 @@ using namespace mlir;
 
 namespace gemmac {
 
-EmitCOptions emitCOptionsFor(ModuleOp module, WeightStorage weights, int64_t prefillChunk) {
+EmitCOptions emitCOptionsFor(ModuleOp module, int64_t prefillChunk) {
   EmitCOptions options;
   options.maxTokens = prefillChunk;
-  bool bf16Table = false;
   module.walk([&](gemma::EmbedOp embed) {
-    bf16Table = cast<RankedTensorType>(embed.getTable().getType()).getElementType().isBF16();
+    auto table = embed.getTable().getDefiningOp<gemma::WeightOp>();
+    Type element = cast<RankedTensorType>(embed.getTable().getType()).getElementType();
+    // As the model writer stores it: gemma-quantize's choice, else the
+    // checkpoint's type (f16 widened to f32).
+    if (table && table.getStorage())
+      options.embedTable = table.getStorage()->str();
+    else
+      options.embedTable = element.isBF16() ? "bf16" : "f32";
   });
-  // The writer keeps bf16 as stored unless every tensor is widened.
-  options.embedTableBf16 = bf16Table && weights == WeightStorage::Checkpoint;
   return options;
 }
 

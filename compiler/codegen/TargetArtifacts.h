@@ -15,7 +15,7 @@
 namespace gemmac {
 
 /// Codegen options matching how the model file stores the weights.
-EmitCOptions emitCOptionsFor(mlir::ModuleOp module, WeightStorage weights, int64_t prefillChunk);
+EmitCOptions emitCOptionsFor(mlir::ModuleOp module, int64_t prefillChunk);
 
 /// Dumps the EmitC module (`cpp` false) or its C++ to `outputPath` ("-": stdout).
 mlir::LogicalResult emitForwardPass(mlir::ModuleOp module, const EmitCOptions &options, bool cpp,

@@ -4,12 +4,16 @@
 
 #include "compiler/flatbuffer/PlanBuilder.h"
 #include "compiler/importers/Safetensors.h"
+#include "compiler/quantize/GroupQuantizer.h"
+#include "runtime/kernels/kernels.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/bit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <cstring>
 
 using namespace mlir;
@@ -18,12 +22,13 @@ namespace fb = gemmac::schema;
 namespace gemmac {
 namespace {
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 constexpr uint64_t kSegmentAlignment = 64;
 
-/// One tensor's placement in the file and how its bytes are produced.
+/// One tensor's placement in the file and where its bytes come from.
 struct PlacedTensor {
   const SafetensorsTensor *source;
+  const QuantizedWeight *quantized; // the bytes as stored, for Q8G32 / Q4G32
   fb::DType dtype;
   uint64_t offset; // relative to the segment base
   uint64_t size;
@@ -74,11 +79,49 @@ buildConfig(ModuleOp module, flatbuffers::FlatBufferBuilder &builder) {
                           stopsOffset);
 }
 
+/// The stored type of a tensor: gemma-quantize's choice, or the checkpoint's
+/// (bf16 and f32 as they are, f16 widened to f32).
+FailureOr<fb::DType> storedType(ModuleOp module, const PlannedTensor &tensor,
+                                const SafetensorsTensor &source) {
+  if (tensor.storage.empty())
+    return source.type == ElementType::BF16 ? fb::DType::BF16 : fb::DType::F32;
+  std::optional<WeightFormat> format = parseWeightFormat(tensor.storage);
+  if (!format)
+    return module.emitError("weight '") << tensor.name << "' has an unknown storage '"
+                                        << tensor.storage << "'";
+  switch (*format) {
+  case WeightFormat::F32:
+    return fb::DType::F32;
+  case WeightFormat::BF16:
+    return fb::DType::BF16;
+  case WeightFormat::Q8G32:
+    return fb::DType::Q8G32;
+  case WeightFormat::Q4G32:
+    return fb::DType::Q4G32;
+  }
+  llvm_unreachable("covered switch");
+}
+
+uint64_t storedSize(fb::DType dtype, RankedTensorType type) {
+  const uint64_t numel = type.getNumElements();
+  switch (dtype) {
+  case fb::DType::F32:
+    return numel * 4;
+  case fb::DType::BF16:
+    return numel * 2;
+  case fb::DType::Q8G32:
+    return gemmac_q8g32_bytes(type.getDimSize(0), type.getDimSize(1));
+  case fb::DType::Q4G32:
+    return gemmac_q4g32_bytes(type.getDimSize(0), type.getDimSize(1));
+  }
+  llvm_unreachable("covered switch");
+}
+
 /// Chooses each tensor's stored type and its 64-byte aligned place.
 FailureOr<std::vector<PlacedTensor>> placeTensors(ModuleOp module,
                                                   llvm::ArrayRef<PlannedTensor> planned,
                                                   const SafetensorsFile &weights,
-                                                  WeightStorage storage) {
+                                                  const ModelWriterOptions &options) {
   std::vector<PlacedTensor> placed;
   uint64_t offset = 0;
   for (const PlannedTensor &tensor : planned) {
@@ -90,12 +133,24 @@ FailureOr<std::vector<PlacedTensor>> placeTensors(ModuleOp module,
       return module.emitError("weight '")
              << tensor.name << "' has another shape in " << weights.path()
              << " than in the IR";
-    bool keepBf16 = storage == WeightStorage::Checkpoint &&
-                    source->type == ElementType::BF16;
-    fb::DType dtype = keepBf16 ? fb::DType::BF16 : fb::DType::F32;
-    uint64_t numel = tensor.type.getNumElements();
-    uint64_t size = numel * (keepBf16 ? 2 : 4);
-    placed.push_back({source, dtype, offset, size});
+    FailureOr<fb::DType> dtype = storedType(module, tensor, *source);
+    if (failed(dtype))
+      return failure();
+    const QuantizedWeight *quantized = nullptr;
+    if (*dtype == fb::DType::Q8G32 || *dtype == fb::DType::Q4G32) {
+      auto it = options.quantized ? options.quantized->find(tensor.name)
+                                  : llvm::StringMap<QuantizedWeight>::const_iterator();
+      if (!options.quantized || it == options.quantized->end())
+        return module.emitError("weight '")
+               << tensor.name << "' is stored as " << tensor.storage
+               << " but gemma-quantize left no bytes for it in this compile";
+      quantized = &it->second;
+    }
+    uint64_t size = storedSize(*dtype, tensor.type);
+    if (quantized && quantized->bytes.size() != size)
+      return module.emitError("weight '") << tensor.name << "' was quantized to "
+                                          << quantized->bytes.size() << " bytes, not " << size;
+    placed.push_back({source, quantized, *dtype, offset, size});
     offset = llvm::alignTo(offset + size, kSegmentAlignment);
   }
   return placed;
@@ -117,7 +172,7 @@ LogicalResult buildModel(ModuleOp module, func::FuncOp forward,
   auto plan = buildPlan(forward, builder);
   if (failed(plan))
     return failure();
-  auto placement = placeTensors(module, plan->tensors, weights, options.weights);
+  auto placement = placeTensors(module, plan->tensors, weights, options);
   if (failed(placement))
     return failure();
   placed = std::move(*placement);
@@ -151,23 +206,43 @@ void writeZeros(llvm::raw_ostream &os, uint64_t count) {
   }
 }
 
-/// Streams one tensor's bytes in its stored type.
+/// f32 -> bf16, rounding to nearest even (NaNs stay quiet NaNs).
+uint16_t toBf16(float value) {
+  uint32_t bits = llvm::bit_cast<uint32_t>(value);
+  if (std::isnan(value))
+    return static_cast<uint16_t>((bits >> 16) | 0x40);
+  return static_cast<uint16_t>((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+}
+
+/// Streams one tensor's bytes in its stored type, converting through a small buffer.
 void writeTensor(llvm::raw_ostream &os, const PlacedTensor &tensor) {
   const SafetensorsTensor &source = *tensor.source;
-  if (tensor.dtype == fb::DType::BF16 || source.type == ElementType::F32) {
+  if (tensor.quantized) {
+    os.write(reinterpret_cast<const char *>(tensor.quantized->bytes.data()),
+             tensor.quantized->bytes.size());
+    return;
+  }
+  const bool bf16 = tensor.dtype == fb::DType::BF16;
+  if ((bf16 && source.type == ElementType::BF16) || (!bf16 && source.type == ElementType::F32)) {
     os.write(reinterpret_cast<const char *>(source.bytes.data()), source.bytes.size());
     return;
   }
-  // Widen to f32 through a small buffer.
   size_t elementBytes = elementSize(source.type);
   size_t count = source.bytes.size() / elementBytes;
   float buffer[4096];
+  uint16_t narrow[4096];
   for (size_t start = 0; start < count; start += std::size(buffer)) {
     size_t n = std::min(count - start, std::size(buffer));
     for (size_t i = 0; i < n; ++i)
       buffer[i] = SafetensorsFile::toFloat(
           source.type, source.bytes.data() + (start + i) * elementBytes);
-    os.write(reinterpret_cast<const char *>(buffer), n * sizeof(float));
+    if (!bf16) {
+      os.write(reinterpret_cast<const char *>(buffer), n * sizeof(float));
+      continue;
+    }
+    for (size_t i = 0; i < n; ++i)
+      narrow[i] = toBf16(buffer[i]);
+    os.write(reinterpret_cast<const char *>(narrow), n * sizeof(uint16_t));
   }
 }
 

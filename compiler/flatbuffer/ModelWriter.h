@@ -11,24 +11,22 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace gemmac {
 
 class SafetensorsFile;
-
-enum class WeightStorage {
-  Checkpoint, // bf16 and f32 tensors as stored; f16 widened to f32
-  F32,        // every tensor widened to f32
-};
+struct QuantizedWeight;
 
 struct ModelWriterOptions {
-  WeightStorage weights = WeightStorage::Checkpoint;
   llvm::StringRef producer;
   /// targets/CpuFeatures.h bits the compiled forward pass needs (0: none).
   uint32_t requiredCpuFeatures = 0;
   /// The compiled forward pass's file name beside the model (empty: none).
   llvm::StringRef compiledLibrary;
+  /// The bytes of the weights gemma-quantize stored as q4g32 / q8g32, by name.
+  const llvm::StringMap<QuantizedWeight> *quantized = nullptr;
 };
 
 /// Writes `module` as a model file at `outputPath`. The file appears only when

@@ -72,8 +72,8 @@ FailureOr<uint32_t> PlanTranslator::tensorIndex(Operation *user, Value weight) {
     return user->emitOpError("weight operand must come from gemma.weight");
   auto [it, inserted] = tensorIds.try_emplace(weightOp.getName(), tensors.size());
   if (inserted)
-    tensors.push_back({weightOp.getName().str(),
-                       cast<RankedTensorType>(weightOp.getType())});
+    tensors.push_back({weightOp.getName().str(), cast<RankedTensorType>(weightOp.getType()),
+                       weightOp.getStorage().value_or("").str()});
   return it->second;
 }
 

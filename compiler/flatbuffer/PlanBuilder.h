@@ -16,6 +16,7 @@ namespace gemmac {
 struct PlannedTensor {
   std::string name;
   mlir::RankedTensorType type;
+  std::string storage; // gemma-quantize's choice; empty: the checkpoint's type
 };
 
 struct PlanTables {

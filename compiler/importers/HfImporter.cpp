@@ -92,7 +92,8 @@ private:
     assert(tensor && "tensors are checked before building");
     auto type = RankedTensorType::get(
         tensor->shape, elementTypeOf(*b.getContext(), tensor->type));
-    return gemma::WeightOp::create(b, loc, type, tensor->name);
+    return gemma::WeightOp::create(b, loc, type, tensor->name, /*storage=*/nullptr,
+                                   /*groups=*/nullptr, /*exact_groups=*/nullptr);
   }
 
   Value rmsNorm(Location loc, Value x, int64_t layer, TensorRole role) {

@@ -8,14 +8,19 @@
 #include "compiler/importers/Safetensors.h"
 #include "compiler/importers/SentencePieceProto.h"
 #include "compiler/importers/TokenizerImport.h"
+#include "compiler/quantize/QuantizePass.h"
 #include "dialects/gemma/IR/GemmaDialect.h"
+#include "dialects/gemma/IR/GemmaOps.h"
 #include "dialects/gemma/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "mlir/Support/FileUtilities.h"
@@ -69,6 +74,44 @@ LogicalResult printModule(ModuleOp module, llvm::StringRef path) {
   return success();
 }
 
+/// One line per kind of weight (the tensor name without its layer prefix):
+/// how the model file stores it and how many of its groups gemma-quantize
+/// kept exactly, i.e. whether a QAT grid was found.
+void printWeightSummary(ModuleOp module) {
+  struct Kind {
+    std::string storage;
+    int64_t tensors = 0, groups = 0, exact = 0;
+  };
+  llvm::MapVector<StringRef, Kind> kinds;
+  llvm::StringSet<> seen;
+  module.walk([&](gemma::WeightOp weight) {
+    if (!weight.getStorage() || !seen.insert(weight.getName()).second)
+      return;
+    StringRef kind = weight.getName();
+    kind.consume_back(".weight");
+    kind = kind.rsplit('.').second.empty() ? kind : kind.rsplit('.').second;
+    Kind &entry = kinds[kind];
+    StringRef storage = *weight.getStorage();
+    if (entry.storage.empty())
+      entry.storage = storage.str();
+    else if (entry.storage != storage)
+      entry.storage = "mixed";
+    entry.tensors += 1;
+    entry.groups += weight.getGroups().value_or(0);
+    entry.exact += weight.getExactGroups().value_or(0);
+  });
+  for (auto &[name, kind] : kinds) {
+    llvm::errs() << "gemmac: " << llvm::left_justify(name, 14) << " "
+                 << llvm::left_justify(kind.storage, 6) << " x" << kind.tensors;
+    if (kind.groups > 0)
+      llvm::errs() << llvm::format("  %lld/%lld groups exact (%.2f%%)",
+                                   static_cast<long long>(kind.exact),
+                                   static_cast<long long>(kind.groups),
+                                   100.0 * kind.exact / kind.groups);
+    llvm::errs() << "\n";
+  }
+}
+
 /// The model-level passes in pipeline order, each ending a stage that
 /// `--emit` can dump. Every gemma pass can be left out (--disable-pass): the
 /// tests compare the logits of each such pipeline with the full one.
@@ -77,8 +120,9 @@ struct PipelineStage {
   std::vector<std::unique_ptr<Pass>> passes;
 };
 
-std::vector<PipelineStage> buildStages(const CompileOptions &options) {
-  std::vector<PipelineStage> stages(2);
+std::vector<PipelineStage> buildStages(const CompileOptions &options,
+                                       QuantizedWeights *quantized) {
+  std::vector<PipelineStage> stages(3);
   stages[0].stage = EmitStage::Fused;
   stages[0].passes.push_back(createCanonicalizerPass());
   stages[0].passes.push_back(createCSEPass());
@@ -95,14 +139,20 @@ std::vector<PipelineStage> buildStages(const CompileOptions &options) {
   specialize.prefillChunk = options.prefillChunk;
   specialize.maxContext = options.maxContext;
   stages[1].passes.push_back(gemma::createGemmaSpecializeAttention(specialize));
+  stages[2].stage = EmitStage::Quantized;
+  GemmaQuantizeOptions quantize;
+  quantize.weights = options.weights;
+  quantize.head = options.head;
+  quantize.quant = options.quant;
+  stages[2].passes.push_back(createGemmaQuantize(quantize, quantized));
   return stages;
 }
 
 /// Runs the stages up to `options.emit`, dumping the IR when that is a stage;
 /// `dumped` says the dump was the requested output.
-LogicalResult runPasses(MLIRContext &context, ModuleOp module,
-                        const CompileOptions &options, bool &dumped) {
-  std::vector<PipelineStage> stages = buildStages(options);
+LogicalResult runPasses(MLIRContext &context, ModuleOp module, const CompileOptions &options,
+                        QuantizedWeights *quantized, bool &dumped) {
+  std::vector<PipelineStage> stages = buildStages(options, quantized);
   llvm::StringSet<> unknown;
   for (const std::string &name : options.disabledPasses)
     unknown.insert(name);
@@ -121,6 +171,8 @@ LogicalResult runPasses(MLIRContext &context, ModuleOp module,
         pm.addPass(std::move(pass));
     if (failed(pm.run(module)))
       return failure();
+    if (stage.stage == EmitStage::Quantized)
+      printWeightSummary(module);
     if (options.emit == stage.stage) {
       dumped = true;
       return printModule(module, options.outputPath);
@@ -176,11 +228,12 @@ LogicalResult compileCheckpoint(const CompileOptions &options) {
     return printModule(**module, options.outputPath);
 
   bool dumped = false;
-  if (failed(runPasses(context, **module, options, dumped)))
+  QuantizedWeights quantized;
+  if (failed(runPasses(context, **module, options, &quantized, dumped)))
     return failure();
   if (dumped)
     return success();
-  EmitCOptions emitc = emitCOptionsFor(**module, options.weights, options.prefillChunk);
+  EmitCOptions emitc = emitCOptionsFor(**module, options.prefillChunk);
   std::string command = "gemmac compile" +
                         (options.target.empty() ? "" : " --target " + options.target) +
                         " --prefill-chunk " + std::to_string(options.prefillChunk);
@@ -188,8 +241,8 @@ LogicalResult compileCheckpoint(const CompileOptions &options) {
     return emitForwardPass(**module, emitc, options.emit == EmitStage::Cpp, command,
                            options.outputPath);
   ModelWriterOptions writerOptions;
-  writerOptions.weights = options.weights;
-  writerOptions.producer = "gemmac 0.1";
+  writerOptions.producer = "gemmac 0.2";
+  writerOptions.quantized = &quantized;
   if (!options.target.empty())
     return writeTargetArtifacts(**module, **weights, *tokenizer, writerOptions, emitc, *target,
                                 command, options.outputPath);

@@ -16,7 +16,8 @@ namespace gemmac {
 enum class EmitStage {
   Gemma,       // the imported gemma IR, before any pass
   Fused,       // after the fusion passes
-  Specialized, // after gemma-specialize-attention: the IR the model file is written from
+  Specialized, // after gemma-specialize-attention
+  Quantized,   // after gemma-quantize: the IR the model file is written from
   EmitC,       // the forward pass lowered to the EmitC dialect
   Cpp,         // the forward pass as C++ (translated from EmitC)
   Model,       // the .gmf model file (with --target: the directory of the target's artifacts)
@@ -27,7 +28,9 @@ struct CompileOptions {
   std::string tokenizerPath; // empty: tokenizer.model or tokenizer.json of the checkpoint
   std::string outputPath;    // the .gmf, or the IR dump ("-" or empty: stdout)
   EmitStage emit = EmitStage::Model;
-  WeightStorage weights = WeightStorage::Checkpoint;
+  std::string weights = "int4"; // gemma-quantize options (see its description)
+  std::string head = "auto";
+  std::string quant = "qat";
   /// Pass arguments (e.g. "gemma-fuse-qkv") left out of the pipeline.
   std::vector<std::string> disabledPasses;
   int64_t prefillChunk = 128; // the largest prefill step the ring caches are sized for

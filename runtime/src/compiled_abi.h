@@ -67,14 +67,26 @@ static inline const float* gemmac_compiled_norm_weight(const gemmac_compiled_ctx
   return (const float*)ctx->op_data[op];
 }
 
-static inline void gemmac_compiled_embed_bf16(const gemmac_compiled_ctx* ctx, uint32_t op, size_t width,
+static inline void gemmac_compiled_embed_bf16(const gemmac_compiled_ctx* ctx, uint32_t op, size_t rows, size_t width,
                                               const int32_t* ids, size_t tokens, float scale, float* out) {
+  (void)rows; /* a row-major table needs only its width */
   gemmac_embed_bf16_generic((const uint16_t*)ctx->op_data[op], width, ids, tokens, scale, out);
 }
 
-static inline void gemmac_compiled_embed_f32(const gemmac_compiled_ctx* ctx, uint32_t op, size_t width,
+static inline void gemmac_compiled_embed_f32(const gemmac_compiled_ctx* ctx, uint32_t op, size_t rows, size_t width,
                                              const int32_t* ids, size_t tokens, float scale, float* out) {
+  (void)rows;
   gemmac_embed_f32_generic((const float*)ctx->op_data[op], width, ids, tokens, scale, out);
+}
+
+static inline void gemmac_compiled_embed_q8g32(const gemmac_compiled_ctx* ctx, uint32_t op, size_t rows, size_t width,
+                                               const int32_t* ids, size_t tokens, float scale, float* out) {
+  gemmac_embed_q8g32_generic((const uint8_t*)ctx->op_data[op], rows, width, ids, tokens, scale, out);
+}
+
+static inline void gemmac_compiled_embed_q4g32(const gemmac_compiled_ctx* ctx, uint32_t op, size_t rows, size_t width,
+                                               const int32_t* ids, size_t tokens, float scale, float* out) {
+  gemmac_embed_q4g32_generic((const uint8_t*)ctx->op_data[op], rows, width, ids, tokens, scale, out);
 }
 
 static inline void gemmac_compiled_linear(const gemmac_compiled_ctx* ctx, uint32_t op, uint32_t output,

@@ -35,6 +35,24 @@ Executor::~Executor() {
   if (pool_) pthreadpool_destroy(pool_);
 }
 
+void embed(const TensorView& table, float scale, const int32_t* ids, size_t count, float* out) {
+  const size_t rows = static_cast<size_t>(table.shape[0]), width = static_cast<size_t>(table.shape[1]);
+  switch (table.dtype) {
+    case schema::DType::F32:
+      gemmac_embed_f32_generic(static_cast<const float*>(table.data), width, ids, count, scale, out);
+      break;
+    case schema::DType::BF16:
+      gemmac_embed_bf16_generic(static_cast<const uint16_t*>(table.data), width, ids, count, scale, out);
+      break;
+    case schema::DType::Q8G32:
+      gemmac_embed_q8g32_generic(static_cast<const uint8_t*>(table.data), rows, width, ids, count, scale, out);
+      break;
+    case schema::DType::Q4G32:
+      gemmac_embed_q4g32_generic(static_cast<const uint8_t*>(table.data), rows, width, ids, count, scale, out);
+      break;
+  }
+}
+
 namespace {
 
 // Query rows [start, start + count) of one attention op, as one pool task.
@@ -96,14 +114,7 @@ gemmac_status Executor::step(const int32_t* ids, size_t count, int64_t first_pos
     const uint32_t out = op.outputs()->Get(0);
     switch (prepared.kind) {
       case schema::OpKind::EmbedOp: {
-        const TensorView& table = *prepared.table;
-        float scale = op.kind_as_EmbedOp()->scale();
-        if (table.dtype == schema::DType::BF16)
-          gemmac_embed_bf16_generic(static_cast<const uint16_t*>(table.data), width(out), ids, count, scale,
-                                    buffer(out));
-        else
-          gemmac_embed_f32_generic(static_cast<const float*>(table.data), width(out), ids, count, scale,
-                                   buffer(out));
+        embed(*prepared.table, op.kind_as_EmbedOp()->scale(), ids, count, buffer(out));
         break;
       }
       case schema::OpKind::RmsNormOp: {

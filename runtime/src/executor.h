@@ -16,6 +16,9 @@
 
 namespace gemmac {
 
+/// out[t] = table[ids[t]] * scale for a table of any stored type (ids checked by the session).
+void embed(const TensorView& table, float scale, const int32_t* ids, size_t count, float* out);
+
 class Executor {
  public:
   /// num_threads 0: one per core. Fails with GEMMAC_RESOURCE_EXHAUSTED when the

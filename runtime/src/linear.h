@@ -1,4 +1,6 @@
-// Matrix products through XNNPACK's f32 fully-connected operator: out = x @ W^T.
+// Matrix products out = x @ W^T for one weight of the model file: quantized
+// weights (q8g32 / q4g32) run our kernels on the bytes in place in the mapped
+// file; f32 and bf16 weights go through XNNPACK's f32 fully-connected operator.
 #ifndef GEMMAC_RUNTIME_SRC_LINEAR_H_
 #define GEMMAC_RUNTIME_SRC_LINEAR_H_
 
@@ -8,29 +10,37 @@
 #include <cstddef>
 #include <memory>
 
+#include "kernels.h"
 #include "model_file.h"
 
 namespace gemmac {
 
-/// A weight [out_features, in_features] packed once for XNNPACK. XNNPACK's
-/// setup stores the buffer pointers in the operator, so one operator must not
-/// run on two threads at once (the model serializes steps).
 class Linear {
  public:
-  /// A bf16 weight is widened into `scratch` (numel floats) for packing; one
-  /// scratch buffer serves every weight, which saves a page-faulted allocation each.
+  /// A quantized weight is only referenced (zero-copy). An f32 or bf16 one is
+  /// packed once for XNNPACK; a bf16 weight is widened into `scratch` (numel
+  /// floats) first, one scratch buffer serving every weight.
   static gemmac_status create(const TensorView& weight, const char* name, float* scratch,
                               std::unique_ptr<Linear>* out);
   ~Linear();
   Linear(const Linear&) = delete;
   Linear& operator=(const Linear&) = delete;
 
-  /// out[rows, out_features] = x[rows, in_features] @ W^T.
+  /// out[rows, out_features] = x[rows, in_features] @ W^T, split over the pool's threads.
   gemmac_status run(const float* x, size_t rows, float* out, pthreadpool_t pool) const;
 
+  /// XNNPACK's setup stores the buffer pointers in the operator, so such a
+  /// product must not run on two threads at once; quantized products may.
+  bool needsExclusiveRun() const { return op_ != nullptr; }
+
  private:
-  explicit Linear(xnn_operator_t op) : op_(op) {}
-  xnn_operator_t op_;
+  Linear() = default;
+  gemmac_status runQuantized(const float* x, size_t rows, float* out, pthreadpool_t pool) const;
+
+  xnn_operator_t op_ = nullptr;       // f32 / bf16 weights
+  const uint8_t* quantized_ = nullptr;  // q8g32 / q4g32 weights, in the mapped file
+  gemmac_linear_q_fn kernel_ = nullptr;
+  size_t out_features_ = 0, in_features_ = 0;
 };
 
 }  // namespace gemmac

@@ -22,6 +22,8 @@ gemmac_status loadModel(const char* path, gemmac_model* model) {
   model->info.max_context = config.max_context();
   model->info.sliding_window = config.sliding_window();
   model->info.bos_id = config.bos_id();
+  for (const gemmac::schema::Segment* segment : *model->file.root->segments())
+    model->info.weight_bytes += segment->size();
   if (root.tokenizer() && root.tokenizer()->size() > 0) {
     gemmac_status status =
         gemmac::Tokenizer::create(root.tokenizer()->data(), root.tokenizer()->size(), &model->tokenizer);

@@ -28,7 +28,8 @@ struct gemmac_model_s {
   /// The target's compiled forward pass when shipped beside the file; NULL: portable.
   std::unique_ptr<gemmac::CompiledLibrary> compiled;
   /// XNNPACK operators hold their buffers between setup and run, so steps of
-  /// different sessions of this model take turns.
+  /// different sessions of a model with f32/bf16 products take turns
+  /// (Program::exclusiveRuns).
   std::mutex run_mutex;
 };
 

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "plan_check.h"
+#include "kernels.h"
 #include "status.h"
 
 namespace gemmac {
@@ -45,7 +46,22 @@ MappedFile::~MappedFile() { munmap(const_cast<uint8_t*>(data_), size_); }
 
 namespace {
 
-size_t dtypeSize(schema::DType dtype) { return dtype == schema::DType::F32 ? 4 : 2; }
+bool isQuantized(schema::DType dtype) { return dtype == schema::DType::Q8G32 || dtype == schema::DType::Q4G32; }
+
+// Bytes of a tensor of `numel` elements; quantized ones are [n, k] with k % 32 == 0 (checked before).
+uint64_t storedBytes(schema::DType dtype, const std::vector<int64_t>& shape, uint64_t numel) {
+  switch (dtype) {
+    case schema::DType::F32:
+      return numel * 4;
+    case schema::DType::BF16:
+      return numel * 2;
+    case schema::DType::Q8G32:
+      return gemmac_q8g32_bytes(static_cast<size_t>(shape[0]), static_cast<size_t>(shape[1]));
+    case schema::DType::Q4G32:
+      return gemmac_q4g32_bytes(static_cast<size_t>(shape[0]), static_cast<size_t>(shape[1]));
+  }
+  return 0;
+}
 
 // The FlatBuffers verifier checks only 4-byte alignment of vectors; vectors of
 // 8-byte elements are 8-aligned in any file the builder wrote.
@@ -80,26 +96,33 @@ gemmac_status bindTensors(ModelFile* model) {
     const char* name = tensor->name() ? tensor->name()->c_str() : "?";
     TensorView& view = model->tensors[i];
     view.dtype = tensor->dtype();
-    if (view.dtype != schema::DType::F32 && view.dtype != schema::DType::BF16)
+    if (view.dtype != schema::DType::F32 && view.dtype != schema::DType::BF16 && !isQuantized(view.dtype))
       return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) has unknown dtype %d", path, i, name,
                         static_cast<int>(view.dtype));
     if (!tensor->shape() || !aligned8(tensor->shape()->Data()))
       return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) has no (aligned) shape", path, i, name);
-    // numel is bounded by the file size, so the product cannot overflow.
+    // Every element takes at least half a byte (int4), so numel is bounded by
+    // twice the file size and the product cannot overflow.
+    const uint64_t max_numel = 2 * static_cast<uint64_t>(file_size);
     uint64_t numel = 1;
     for (int64_t dim : *tensor->shape()) {
-      if (dim < 0 || (dim > 0 && numel > file_size / static_cast<uint64_t>(dim)))
+      if (dim < 0 || (dim > 0 && numel > max_numel / static_cast<uint64_t>(dim)))
         return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) has an impossible shape", path, i, name);
       numel *= static_cast<uint64_t>(dim);
       view.shape.push_back(dim);
     }
+    if (isQuantized(view.dtype) &&
+        (view.shape.size() != 2 || view.shape[1] % GEMMAC_QUANT_GROUP != 0))
+      return makeStatus(GEMMAC_DATA_LOSS, "%s: quantized tensor %u (%s) is not [n, k] with k a multiple of %d",
+                        path, i, name, GEMMAC_QUANT_GROUP);
     if (tensor->segment() >= segments.size())
       return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) refers to segment %u of %u", path, i, name,
                         tensor->segment(), segments.size());
     const schema::Segment* segment = segments.Get(tensor->segment());
-    if (segment->size() != numel * dtypeSize(view.dtype))
+    const uint64_t bytes = storedBytes(view.dtype, view.shape, numel);
+    if (segment->size() != bytes)
       return makeStatus(GEMMAC_DATA_LOSS, "%s: tensor %u (%s) needs %llu bytes but segment %u holds %llu", path,
-                        i, name, static_cast<unsigned long long>(numel * dtypeSize(view.dtype)),
+                        i, name, static_cast<unsigned long long>(bytes),
                         tensor->segment(), static_cast<unsigned long long>(segment->size()));
     view.numel = numel;
     view.data = model->file->data() + base + segment->offset();

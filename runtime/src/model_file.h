@@ -15,7 +15,7 @@
 namespace gemmac {
 
 /// The format_version this runtime reads.
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 
 /// A file mapped read-only for the lifetime of the object.
 class MappedFile {

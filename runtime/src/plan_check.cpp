@@ -99,15 +99,10 @@ gemmac_status PlanChecker::checkKind(const schema::Op& op) {
                     (long long)weight->shape[1], model_.root->config()->vocab_size(), (long long)width(out[0]));
       return nullptr;
     }
-    case schema::OpKind::RmsNormOp: {
+    case schema::OpKind::RmsNormOp:
       GEMMAC_RETURN_IF_ERROR(arity(1));
-      GEMMAC_RETURN_IF_ERROR(tensor(op.kind_as_RmsNormOp()->weight(), 1, &weight));
-      int64_t group = weight->shape[0];
-      if (width(in[0]) != width(out[0]) || group <= 0 || width(in[0]) % group != 0)
-        return fail("weight of %lld does not divide width %lld (output %lld)", (long long)group,
-                    (long long)width(in[0]), (long long)width(out[0]));
-      return nullptr;
-    }
+      if (width(in[0]) != width(out[0])) return fail("input and output widths differ");
+      return norm(op.kind_as_RmsNormOp()->weight(), width(in[0]));
     case schema::OpKind::LinearOp:
     case schema::OpKind::LogitsOp: {
       GEMMAC_RETURN_IF_ERROR(arity(1));
@@ -204,6 +199,8 @@ gemmac_status PlanChecker::checkKind(const schema::Op& op) {
 gemmac_status PlanChecker::norm(uint32_t weight_index, int64_t row_width) {
   const TensorView* weight = nullptr;
   GEMMAC_RETURN_IF_ERROR(tensor(weight_index, 1, &weight));
+  if (weight->dtype != schema::DType::F32 && weight->dtype != schema::DType::BF16)
+    return fail("norm weight %u is not f32 or bf16", weight_index);
   int64_t group = weight->shape[0];
   if (group <= 0 || row_width % group != 0)
     return fail("norm weight of %lld does not divide width %lld", (long long)group, (long long)row_width);

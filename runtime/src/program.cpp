@@ -27,16 +27,18 @@ void widenNormWeight(const TensorView& weight, std::vector<float>* out) {
 gemmac_status Program::create(const ModelFile& file, std::unique_ptr<Program>* out) {
   std::unique_ptr<Program> program(new Program);
   program->plan_ = file.root->plan();
-  // Widening scratch for the largest linear weight (uninitialized: it is overwritten).
+  // Widening scratch for the largest bf16 linear weight (uninitialized: it is
+  // overwritten); quantized weights are used in place and need none.
   size_t scratch_size = 0;
+  auto needScratch = [&](uint32_t index) {
+    if (file.tensors[index].dtype == schema::DType::BF16)
+      scratch_size = std::max(scratch_size, file.tensors[index].numel);
+  };
   for (const schema::Op* op : *program->plan_->ops()) {
-    if (op->kind_type() == schema::OpKind::LinearOp)
-      scratch_size = std::max(scratch_size, file.tensors[op->kind_as_LinearOp()->weight()].numel);
-    if (op->kind_type() == schema::OpKind::LogitsOp)
-      scratch_size = std::max(scratch_size, file.tensors[op->kind_as_LogitsOp()->weight()].numel);
+    if (op->kind_type() == schema::OpKind::LinearOp) needScratch(op->kind_as_LinearOp()->weight());
+    if (op->kind_type() == schema::OpKind::LogitsOp) needScratch(op->kind_as_LogitsOp()->weight());
     if (op->kind_type() == schema::OpKind::FusedLinearOp)
-      for (uint32_t index : *op->kind_as_FusedLinearOp()->weights())
-        scratch_size = std::max(scratch_size, file.tensors[index].numel);
+      for (uint32_t index : *op->kind_as_FusedLinearOp()->weights()) needScratch(index);
   }
   std::unique_ptr<float[]> scratch(new float[scratch_size]);
   for (const schema::Op* op : *program->plan_->ops()) {
@@ -81,6 +83,9 @@ gemmac_status Program::create(const ModelFile& file, std::unique_ptr<Program>* o
       default:
         break;  // no weights
     }
+    if (prepared.linear && prepared.linear->needsExclusiveRun()) program->exclusive_runs_ = true;
+    for (const std::unique_ptr<Linear>& linear : prepared.linears)
+      if (linear->needsExclusiveRun()) program->exclusive_runs_ = true;
     program->ops_.push_back(std::move(prepared));
   }
   program->assignBuffers();

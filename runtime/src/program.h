@@ -39,6 +39,9 @@ class Program {
   /// Features per token of the normalized input a FusedLinearOp keeps while
   /// its linears run (0: no fused norm).
   size_t normScratchWidth() const { return norm_scratch_width_; }
+  /// Some product runs through XNNPACK operators, which keep per-run state:
+  /// steps of different sessions must then take turns.
+  bool exclusiveRuns() const { return exclusive_runs_; }
 
  private:
   void assignBuffers();
@@ -48,6 +51,7 @@ class Program {
   std::vector<int32_t> value_buffers_;
   std::vector<size_t> buffer_widths_;
   size_t norm_scratch_width_ = 0;
+  bool exclusive_runs_ = false;
 };
 
 }  // namespace gemmac

@@ -33,7 +33,9 @@ gemmac_status checkTokens(const gemmac_session* session, const int32_t* ids, siz
 // One executor step; logits of rows [first_logit_row, count) when logits != NULL.
 gemmac_status runStep(gemmac_session* session, const int32_t* ids, size_t count, size_t first_logit_row,
                       float* logits) {
-  std::lock_guard<std::mutex> lock(session->model->run_mutex);
+  // Quantized weights are read only: sessions of such a model run concurrently.
+  std::unique_lock<std::mutex> lock(session->model->run_mutex, std::defer_lock);
+  if (session->model->program->exclusiveRuns()) lock.lock();
   const int64_t position = static_cast<int64_t>(session->position);
   GEMMAC_RETURN_IF_ERROR(session->compiled
                              ? session->compiled->step(ids, count, position, first_logit_row, logits)

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/gemma/IR/GemmaDialect.h"
+#include "compiler/quantize/QuantizePass.h"
 #include "dialects/gemma/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,6 +17,7 @@ int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::gemma::registerGemmaPasses();
+  gemmac::registerQuantizePasses();
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::gemma::GemmaDialect, mlir::func::FuncDialect>();

@@ -1,6 +1,7 @@
 //===- gemmac.cpp - The gemmac compiler driver ------------------------------===//
 //
-//   gemmac compile HF_DIR -o MODEL.gmf [--emit=gemma|fused|specialized|emitc|cpp|gmf]
+//   gemmac compile HF_DIR -o MODEL.gmf [--emit=gemma|fused|specialized|quantized|emitc|cpp|gmf]
+//                  [--weights=int4|int8|bf16|f32] [--head=auto|int4|int8|bf16] [--quant=qat|naive]
 //                  [--target NAME (-o is then a directory)]
 //                  [--tokenizer FILE] [--disable-pass=PASS]... [--prefill-chunk N]
 //                  [--max-context N]
@@ -30,6 +31,8 @@ cl::opt<gemmac::EmitStage> emitStage(
                clEnumValN(gemmac::EmitStage::Fused, "fused", "the IR after the fusion passes"),
                clEnumValN(gemmac::EmitStage::Specialized, "specialized",
                           "the IR after sliding-window specialization"),
+               clEnumValN(gemmac::EmitStage::Quantized, "quantized",
+                          "the IR after gemma-quantize (the model file's IR)"),
                clEnumValN(gemmac::EmitStage::EmitC, "emitc", "the forward pass in the EmitC dialect"),
                clEnumValN(gemmac::EmitStage::Cpp, "cpp", "the forward pass as C++"),
                clEnumValN(gemmac::EmitStage::Model, "gmf", "the model file (default)")),
@@ -50,13 +53,17 @@ cl::opt<std::string> targetName(
 cl::opt<std::string> tokenizerPath(
     "tokenizer", cl::desc("tokenizer.model or tokenizer.json (default: the checkpoint's)"),
     cl::value_desc("path"), cl::sub(compileCommand));
-cl::opt<gemmac::WeightStorage> weightStorage(
-    "weights", cl::desc("How weights are stored in the model file"),
-    cl::init(gemmac::WeightStorage::Checkpoint),
-    cl::values(clEnumValN(gemmac::WeightStorage::Checkpoint, "checkpoint",
-                          "bf16/f32 as in the checkpoint (f16 widened to f32)"),
-               clEnumValN(gemmac::WeightStorage::F32, "f32", "everything as f32")),
-    cl::sub(compileCommand));
+cl::opt<std::string> weightFormat(
+    "weights", cl::desc("Storage of the projections: int4 (default), int8, bf16, f32"),
+    cl::init("int4"), cl::value_desc("type"), cl::sub(compileCommand));
+cl::opt<std::string> headFormat(
+    "head", cl::desc("Storage of the embedding / tied LM head: auto (default: int4 when every "
+                     "group is on an int4 grid, int8 otherwise), int4, int8, bf16"),
+    cl::init("auto"), cl::value_desc("type"), cl::sub(compileCommand));
+cl::opt<std::string> quantRule(
+    "quant", cl::desc("Group rounding: qat (default: exact grids kept, least error elsewhere) "
+                      "or naive (the Q4_0 rule, for comparison)"),
+    cl::init("qat"), cl::value_desc("rule"), cl::sub(compileCommand));
 
 cl::SubCommand synthCommand(
     "synth", "Write the deterministic synthetic Gemma 3 270M checkpoint of "
@@ -78,7 +85,9 @@ int runCompile() {
   options.tokenizerPath = tokenizerPath;
   options.outputPath = outputPath;
   options.emit = emitStage;
-  options.weights = weightStorage;
+  options.weights = weightFormat;
+  options.head = headFormat;
+  options.quant = quantRule;
   options.disabledPasses = disabledPasses;
   options.prefillChunk = prefillChunk;
   options.maxContext = maxContext;

@@ -80,6 +80,24 @@ LogicalResult WeightOp::verify() {
       !type.getElementType().isF32())
     return emitOpError() << "expects a bf16, f16 or f32 element type, got "
                          << type.getElementType();
+  std::optional<StringRef> storage = getStorage();
+  if (!storage)
+    return success();
+  bool quantized = *storage == "q4g32" || *storage == "q8g32";
+  if (!quantized && *storage != "f32" && *storage != "bf16")
+    return emitOpError() << "has an unknown storage '" << *storage
+                         << "' (expected f32, bf16, q8g32 or q4g32)";
+  if (!quantized)
+    return success();
+  if (type.getRank() != 2 || type.getDimSize(1) % 32 != 0)
+    return emitOpError() << "storage '" << *storage
+                         << "' needs a rank-2 tensor whose inputs are a multiple of 32, got "
+                         << type;
+  std::optional<uint64_t> groups = getGroups(), exact = getExactGroups();
+  if (!groups || !exact || *groups != static_cast<uint64_t>(type.getNumElements() / 32) ||
+      *exact > *groups)
+    return emitOpError() << "storage '" << *storage
+                         << "' needs groups = elements / 32 and exact_groups <= groups";
   return success();
 }
 

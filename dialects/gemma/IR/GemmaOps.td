@@ -30,8 +30,23 @@ def Gemma_WeightOp : Gemma_Op<"weight", [Pure]> {
     ```mlir
     %w = gemma.weight "model.embed_tokens.weight" : tensor<262144x640xbf16>
     ```
+
+    The tensor type is the checkpoint's. `gemma-quantize` records how the
+    model file stores it: `storage` is "f32", "bf16", "q8g32" or "q4g32" (the
+    runtime's quantized layouts: groups of 32 inputs with one f16 scale), and
+    for the quantized ones `groups` and `exact_groups`, the groups whose values
+    the stored levels and scale reproduce bit for bit. Without `storage` the
+    file keeps the checkpoint's type (f16 widened to f32).
+
+    ```mlir
+    %w = gemma.weight "model.layers.0.mlp.up_proj.weight"
+        {exact_groups = 40960 : i64, groups = 40960 : i64, storage = "q4g32"}
+        : tensor<2048x640xbf16>
+    ```
   }];
-  let arguments = (ins StrAttr:$name);
+  let arguments = (ins StrAttr:$name, OptionalAttr<StrAttr>:$storage,
+                       OptionalAttr<I64Attr>:$groups,
+                       OptionalAttr<I64Attr>:$exact_groups);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;

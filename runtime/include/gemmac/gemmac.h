@@ -48,6 +48,7 @@ typedef struct gemmac_model_info {
   int32_t max_context;
   int32_t sliding_window;
   int32_t bos_id;
+  uint64_t weight_bytes; /* bytes of all weight tensors in the file: about what one decode step reads */
 } gemmac_model_info;
 
 /* Maps the file, verifies it (FlatBuffer verifier, identifier, version, segment

@@ -28,3 +28,15 @@ void gemmac_embed_bf16_generic(const uint16_t* table, size_t width, const int32_
     for (size_t i = 0; i < width; ++i) out[t * width + i] = bf16_to_f32(row[i]) * scale;
   }
 }
+
+void gemmac_embed_q4g32_generic(const uint8_t* table, size_t rows, size_t width, const int32_t* ids,
+                                size_t tokens, float scale, float* out) {
+  for (size_t t = 0; t < tokens; ++t)
+    gemmac_dequantize_row_q4g32_generic(table, rows, width, (size_t)ids[t], scale, out + t * width);
+}
+
+void gemmac_embed_q8g32_generic(const uint8_t* table, size_t rows, size_t width, const int32_t* ids,
+                                size_t tokens, float scale, float* out) {
+  for (size_t t = 0; t < tokens; ++t)
+    gemmac_dequantize_row_q8g32_generic(table, rows, width, (size_t)ids[t], scale, out + t * width);
+}

@@ -101,10 +101,10 @@ TEST(Loader, WrongIdentifier) {
 
 TEST(Loader, UnknownVersion) {
   ModelSpec spec = smallSpec();
-  spec.format_version = 2;
+  spec.format_version = 3;
   LoadResult result = loadBytes(serialize(spec));
   EXPECT_EQ(result.code, GEMMAC_UNIMPLEMENTED);
-  EXPECT_NE(result.message.find("format version 2"), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("format version 3"), std::string::npos) << result.message;
 }
 
 TEST(Loader, RefusesACpuWithoutTheCompiledFeatures) {

@@ -34,7 +34,7 @@ struct KvCacheSpec {
 };
 
 struct ModelSpec {
-  uint32_t format_version = 1;
+  uint32_t format_version = 2;
   int32_t vocab_size = 0, hidden_size = 0, intermediate_size = 0, num_layers = 0, num_heads = 0,
           num_kv_heads = 0, head_dim = 0, max_context = 0, sliding_window = 0, bos_id = 2;
   std::vector<int32_t> stop_ids{1};

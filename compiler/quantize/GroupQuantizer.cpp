@@ -1,0 +1,197 @@
+//===- GroupQuantizer.cpp - QAT-aware int4 / int8 group quantization ------===//
+
+#include "compiler/quantize/GroupQuantizer.h"
+
+#include "runtime/kernels/kernels.h"
+
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/Parallel.h"
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+
+namespace gemmac {
+
+llvm::StringRef weightFormatName(WeightFormat format) {
+  switch (format) {
+  case WeightFormat::F32:
+    return "f32";
+  case WeightFormat::BF16:
+    return "bf16";
+  case WeightFormat::Q8G32:
+    return "q8g32";
+  case WeightFormat::Q4G32:
+    return "q4g32";
+  }
+  return "?";
+}
+
+std::optional<WeightFormat> parseWeightFormat(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<WeightFormat>>(name)
+      .Case("f32", WeightFormat::F32)
+      .Case("bf16", WeightFormat::BF16)
+      .Case("q8g32", WeightFormat::Q8G32)
+      .Case("q4g32", WeightFormat::Q4G32)
+      .Default(std::nullopt);
+}
+
+namespace {
+
+constexpr int kGroup = GEMMAC_QUANT_GROUP;
+
+/// One group's levels and f16 scale; `error` is the squared error they give.
+struct GroupCode {
+  int8_t levels[kGroup];
+  uint16_t scale = 0;
+  double error = std::numeric_limits<double>::infinity();
+};
+
+/// What the runtime computes for a level: (float)level * f16 scale, in f32.
+float dequantize(int level, float scale) { return static_cast<float>(level) * scale; }
+
+/// Levels for `scale` (clamped to [lo, hi]) and the squared error they give.
+void encode(const float *v, uint16_t scale16, int lo, int hi, GroupCode &code) {
+  code.scale = scale16;
+  float scale = gemmac_f16_to_f32_generic(scale16);
+  double error = 0;
+  for (int i = 0; i < kGroup; ++i) {
+    long level = scale == 0.0f ? 0 : std::lround(v[i] / scale);
+    level = std::min<long>(hi, std::max<long>(lo, level));
+    code.levels[i] = static_cast<int8_t>(level);
+    double diff = static_cast<double>(dequantize(level, scale)) - v[i];
+    error += diff * diff;
+  }
+  code.error = error;
+}
+
+bool usableScale(float scale) { return std::isfinite(scale) && scale > 0.0f; }
+
+/// Looks for a scale under which every value is exactly level * scale with
+/// levels in [lo, hi]. The value of largest magnitude has some level of
+/// magnitude k, so scale = |that value| / k for one k: try them all.
+bool findGrid(const float *v, float peak, int lo, int hi, GroupCode &code) {
+  float magnitude = std::fabs(peak);
+  int maxLevel = peak < 0 ? -lo : hi;
+  for (int k = maxLevel; k >= 1; --k) {
+    uint16_t scale16 = gemmac_f32_to_f16_generic(magnitude / static_cast<float>(k));
+    if (!usableScale(gemmac_f16_to_f32_generic(scale16)))
+      continue;
+    encode(v, scale16, lo, hi, code);
+    if (code.error == 0.0)
+      return true;
+  }
+  return false;
+}
+
+/// The scale with the least squared error among a few candidates around the
+/// range-filling one, each refined by least squares (the optimum for its levels).
+void roundBest(const float *v, float peak, int lo, int hi, GroupCode &best) {
+  static const float fills[] = {1.0f, 0.97f, 0.94f, 0.9f, 0.85f, 0.8f, 0.75f};
+  GroupCode code;
+  for (int side : {lo, hi}) {
+    for (float fill : fills) {
+      float scale = peak / (static_cast<float>(side) * fill);
+      uint16_t scale16 = gemmac_f32_to_f16_generic(scale);
+      if (!usableScale(gemmac_f16_to_f32_generic(scale16)))
+        continue;
+      encode(v, scale16, lo, hi, code);
+      if (code.error < best.error)
+        best = code;
+      double dot = 0, norm = 0;
+      for (int i = 0; i < kGroup; ++i) {
+        dot += static_cast<double>(code.levels[i]) * v[i];
+        norm += static_cast<double>(code.levels[i]) * code.levels[i];
+      }
+      if (norm == 0)
+        continue;
+      uint16_t refined = gemmac_f32_to_f16_generic(static_cast<float>(dot / norm));
+      if (!usableScale(gemmac_f16_to_f32_generic(refined)))
+        continue;
+      encode(v, refined, lo, hi, code);
+      if (code.error < best.error)
+        best = code;
+    }
+  }
+}
+
+GroupCode quantizeGroup(const float *v, int lo, int hi, RoundingRule rule) {
+  float peak = 0;
+  for (int i = 0; i < kGroup; ++i)
+    if (std::fabs(v[i]) > std::fabs(peak))
+      peak = v[i];
+  GroupCode code;
+  if (peak == 0.0f) {
+    encode(v, 0, lo, hi, code);
+    return code;
+  }
+  if (rule == RoundingRule::Naive) {
+    // Q4_0: the value of largest magnitude maps to the most negative level
+    // (for int8, the symmetric max / 127 rule).
+    float scale = lo == -8 ? peak / -8.0f : std::fabs(peak) / static_cast<float>(hi);
+    encode(v, gemmac_f32_to_f16_generic(scale), lo, hi, code);
+    return code;
+  }
+  // An int4 grid is exact in int8 too, so both formats look for it first.
+  if (findGrid(v, peak, -8, 7, code))
+    return code;
+  roundBest(v, peak, lo, hi, code);
+  return code;
+}
+
+bool groupOnInt4Grid(const float *v) {
+  float peak = 0;
+  for (int i = 0; i < kGroup; ++i)
+    if (std::fabs(v[i]) > std::fabs(peak))
+      peak = v[i];
+  GroupCode code;
+  return peak == 0.0f || findGrid(v, peak, -8, 7, code);
+}
+
+} // namespace
+
+bool isOnInt4Grid(llvm::ArrayRef<float> values, int64_t rows, int64_t cols) {
+  if (cols % kGroup != 0)
+    return false;
+  const size_t groups = static_cast<size_t>(rows * cols / kGroup);
+  for (size_t g = 0; g < groups; ++g)
+    if (!groupOnInt4Grid(values.data() + g * kGroup))
+      return false;
+  return true;
+}
+
+QuantizedWeight quantizeWeight(llvm::ArrayRef<float> values, int64_t rows, int64_t cols,
+                               WeightFormat format, RoundingRule rule) {
+  const bool int4 = format == WeightFormat::Q4G32;
+  const int lo = int4 ? -8 : -127, hi = int4 ? 7 : 127;
+  const size_t n = static_cast<size_t>(rows), k = static_cast<size_t>(cols);
+  const size_t groupsPerRow = k / kGroup;
+  QuantizedWeight result;
+  result.groups = rows * static_cast<int64_t>(groupsPerRow);
+  result.bytes.resize(int4 ? gemmac_q4g32_bytes(n, k) : gemmac_q8g32_bytes(n, k));
+  uint8_t *levels = result.bytes.data();
+  uint16_t *scales = reinterpret_cast<uint16_t *>(levels + (int4 ? n * k / 2 : n * k));
+  std::atomic<int64_t> exact{0};
+  llvm::parallelFor(0, n, [&](size_t row) {
+    int64_t rowExact = 0;
+    for (size_t g = 0; g < groupsPerRow; ++g) {
+      const size_t group = row * groupsPerRow + g;
+      GroupCode code = quantizeGroup(values.data() + group * kGroup, lo, hi, rule);
+      rowExact += code.error == 0.0;
+      scales[group] = code.scale;
+      if (int4) {
+        uint8_t *out = levels + group * (kGroup / 2);
+        for (int b = 0; b < kGroup / 2; ++b)
+          out[b] = static_cast<uint8_t>((code.levels[b] + 8) | ((code.levels[b + 16] + 8) << 4));
+      } else {
+        for (int i = 0; i < kGroup; ++i)
+          levels[group * kGroup + i] = static_cast<uint8_t>(code.levels[i]);
+      }
+    }
+    exact += rowExact;
+  });
+  result.exactGroups = exact;
+  return result;
+}
+
+} // namespace gemmac

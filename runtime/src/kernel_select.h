@@ -1,0 +1,16 @@
+// The portable executor's choice among kernel variants: the fastest one this
+// CPU runs (compiled code fixes its choice ahead of time, by target).
+#ifndef GEMMAC_RUNTIME_SRC_KERNEL_SELECT_H_
+#define GEMMAC_RUNTIME_SRC_KERNEL_SELECT_H_
+
+#include "kernels.h"
+#include "model_generated.h"
+
+namespace gemmac {
+
+/// The matrix-product kernel for a Q8G32 or Q4G32 weight.
+gemmac_linear_q_fn selectLinearKernel(schema::DType dtype);
+
+}  // namespace gemmac
+
+#endif  // GEMMAC_RUNTIME_SRC_KERNEL_SELECT_H_
