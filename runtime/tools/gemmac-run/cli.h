@@ -60,6 +60,7 @@ bool openSession(const std::string& path, const gemmac_session_options& options,
 int runGenerate(int argc, char** argv);
 int runScore(int argc, char** argv);
 int runInspect(int argc, char** argv);
+int runBench(int argc, char** argv);
 extern const char kUsage[];
 
 }  // namespace gemmac_run

@@ -64,6 +64,7 @@ int runScore(int argc, char** argv) {
   std::string model_path;
   std::vector<int32_t> ids;
   int64_t k = 8;
+  int64_t step = kChunk;
   gemmac_session_options session_options;
   gemmac_session_options_init(&session_options);
   for (Args args(argc, argv, 2); !args.done();) {
@@ -72,6 +73,8 @@ int runScore(int argc, char** argv) {
       ids = parseIds(args.value(flag));
     } else if (flag == "--topk") {
       k = parseInt(flag, args.value(flag), 1, INT32_MAX);
+    } else if (flag == "--chunk") {  // tokens per step; 1 runs every position as a decode step
+      step = parseInt(flag, args.value(flag), 1, kChunk);
     } else {
       parseSessionArgument(flag, args, &session_options, &model_path);
     }
@@ -81,7 +84,7 @@ int runScore(int argc, char** argv) {
 
   // Small prompts need small sessions: a chunk and, unless --ctx says otherwise, a
   // context no larger than the ids.
-  const size_t chunk = std::min<size_t>(kChunk, ids.size());
+  const size_t chunk = std::min<size_t>(static_cast<size_t>(step), ids.size());
   session_options.prefill_chunk = static_cast<int32_t>(chunk);
   if (session_options.max_context == 0)
     session_options.max_context = static_cast<int32_t>(std::min<size_t>(ids.size(), INT32_MAX));
