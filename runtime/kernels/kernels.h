@@ -28,13 +28,33 @@ void gemmac_embed_bf16_generic(const uint16_t* table, size_t width, const int32_
  * out = x * rsqrt(mean(x^2) + eps) * (offset + w); Gemma uses offset 1. */
 void gemmac_rms_norm_generic(const float* x, const float* w, size_t rows, size_t width,
                              size_t group, float eps, float offset, float* out);
+/* sum = a + b, then out = rms_norm(sum) as above, group by group in one pass
+ * (sum may be a or b; out must not be sum). */
+void gemmac_add_rms_norm_generic(const float* a, const float* b, const float* w, size_t rows, size_t width,
+                                 size_t group, float eps, float offset, float* sum, float* out);
 
 /* Rotate-half RoPE on every head of head_dim features; row t is at position
- * first_position + t. Angles are computed in double (inv_freq = theta^(-2i/d)). */
+ * first_position + t. Angles are computed in double (inv_freq = theta^(-2i/d),
+ * angle = position * inv_freq), their cos and sin rounded to f32; each output
+ * is (double)x_a * c - (double)x_b * s (resp. x_b * c + x_a * s) rounded to f32.
+ * gemmac_rope_generic computes the angles per call; a step that rotates many
+ * tensors builds the table rows once (gemmac_rope_build_table_generic) and
+ * rotates each with gemmac_rope_table_generic: the same results, bit for bit. */
 void gemmac_rope_generic(const float* x, size_t tokens, size_t width, size_t head_dim,
                          int64_t first_position, double theta, float* out);
+/* Rows t < positions of `table` ([positions, head_dim]): cos of the angles of
+ * position first_position + t for pairs i < head_dim / 2, then their sin. */
+void gemmac_rope_build_table_generic(double theta, size_t head_dim, int64_t first_position, size_t positions,
+                                     float* table);
+/* RoPE of x [tokens, width] with row t of `table` for token t. */
+void gemmac_rope_table_generic(const float* x, size_t tokens, size_t width, size_t head_dim, const float* table,
+                               float* out);
 
+/* GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
+ * computed as x / (1 + exp(-2 sqrt(2/pi) (x + 0.044715 x^3))) (equal; no libm,
+ * so it vectorizes). The _mul form is the gated MLP's gelu(gate) * up. */
 void gemmac_gelu_tanh_generic(const float* x, size_t count, float* out);
+void gemmac_gelu_tanh_mul_generic(const float* gate, const float* up, size_t count, float* out);
 void gemmac_add_generic(const float* a, const float* b, size_t count, float* out);
 void gemmac_mul_generic(const float* a, const float* b, size_t count, float* out);
 /* x = cap * tanh(x / cap), in place. */
@@ -50,14 +70,141 @@ typedef struct gemmac_attention_params {
   size_t slots;        /* cache rows; position s lives in row s % slots */
 } gemmac_attention_params;
 
-/* Causal grouped-query attention for `tokens` queries at positions
- * first_position.. whose keys/values are already in the caches
- * ([slots, num_kv_heads, head_dim] each). q and out are
- * [tokens, num_heads * head_dim] and must not overlap; scores is scratch of at
- * least min(slots, first_position + tokens) floats. */
+/* ---- Attention -------------------------------------------------------------
+ * Causal grouped-query attention over a KV cache of `slots` rows
+ * ([slots, num_kv_heads, head_dim] each for keys and values; position s in row
+ * s % slots, so a ring buffer and a full cache are the same thing). The query
+ * at position p sees the keys at positions [gemmac_attention_first_key(p), p];
+ * query head h reads KV head h / (num_heads / num_kv_heads). With
+ *   s_j = softcap(scale * q . k_j)   (softcap(x) = cap * tanh(x / cap); none when cap is 0)
+ * the output is sum_j exp(s_j - max) v_j / sum_j exp(s_j - max), in f32.
+ *
+ * Every variant is built from one primitive, the partial pass: the query heads
+ * of one KV head (at most GEMMAC_ATTENTION_MAX_GROUP at a time, so the KV rows
+ * are read once for all of them) over a range of key positions, keeping per head
+ *   max = max_j s_j,  sum = sum_j exp(s_j - max),  acc = sum_j exp(s_j - max) v_j
+ * (unnormalized; max = -inf, sum = 0, acc = 0 before any key). A pass continues
+ * the state it is given (online softmax), so one query's keys can be visited in
+ * any number of ranges: prefill visits an L2-sized chunk of keys for a tile of
+ * query rows before the next chunk. Partials of disjoint ranges kept apart
+ * merge exactly (flash-decoding), so decode splits its keys across threads and
+ * prefill splits its query rows; gemmac_attention_task below does that
+ * bookkeeping for the portable executor and compiled code. */
+#define GEMMAC_ATTENTION_MAX_GROUP 8
+
+/* The first key position the query at `position` sees. */
+static inline int64_t gemmac_attention_first_key(const gemmac_attention_params* params, int64_t position) {
+  int64_t first = params->window > 0 ? position - params->window + 1 : 0;
+  return first < 0 ? 0 : first;
+}
+
+/* The cache rows of key positions [begin, end) (end - begin <= slots): at
+ * most two contiguous runs, count[0] rows from row[0], then count[1] rows from
+ * row[1] = 0 (none unless the range wraps the ring); the one `%` of a range. */
+static inline void gemmac_attention_ring_runs(size_t slots, int64_t begin, int64_t end, size_t row[2],
+                                              size_t count[2]) {
+  const size_t keys = end > begin ? (size_t)(end - begin) : 0;
+  row[0] = keys ? (size_t)begin % slots : 0;
+  count[0] = keys < slots - row[0] ? keys : slots - row[0];
+  row[1] = 0;
+  count[1] = keys - count[0];
+}
+
+/* The partial pass for the `n` (1..GEMMAC_ATTENTION_MAX_GROUP) query heads
+ * q[n][head_dim] (consecutive rows, all of KV head `kv_head`) over the keys at
+ * positions [key_begin, key_end), which the caller ensures are visible to the
+ * query and still in the cache (key_end - key_begin <= slots). Updates max[n],
+ * sum[n] and acc[n][head_dim] as described above (gemmac_attention_start sets
+ * them to the state before any key). */
+typedef void (*gemmac_attention_partial_fn)(const gemmac_attention_params* params, size_t kv_head, const float* q,
+                                            size_t n, int64_t key_begin, int64_t key_end, const float* k_cache,
+                                            const float* v_cache, float* max, float* sum, float* acc);
+/* The state before any key: max = -inf, sum = 0, acc = 0 for n heads. */
+void gemmac_attention_start(size_t n, size_t head_dim, float* max, float* sum, float* acc);
+/* The definition: portable C (blocks of keys, online softmax, libm exp). */
+void gemmac_attention_partial_generic(const gemmac_attention_params* params, size_t kv_head, const float* q, size_t n,
+                                      int64_t key_begin, int64_t key_end, const float* k_cache, const float* v_cache,
+                                      float* max, float* sum, float* acc);
+/* x86-64 builds only (x86_64/attention_*.c); the caller checks the CPU.
+ * AVX2 + FMA (head_dim % 8 != 0 falls back to the generic pass). */
+void gemmac_attention_partial_x86_avx2(const gemmac_attention_params* params, size_t kv_head, const float* q, size_t n,
+                                       int64_t key_begin, int64_t key_end, const float* k_cache, const float* v_cache,
+                                       float* max, float* sum, float* acc);
+/* AVX-512F (any head_dim, tails by masks). */
+void gemmac_attention_partial_x86_avx512(const gemmac_attention_params* params, size_t kv_head, const float* q,
+                                         size_t n, int64_t key_begin, int64_t key_end, const float* k_cache,
+                                         const float* v_cache, float* max, float* sum, float* acc);
+
+/* Whole attention of `tokens` queries at positions first_position.. whose keys
+ * and values are already in the caches, with `partial`: tiles of query rows,
+ * each visiting the keys in L2-sized chunks (a chunk is read from memory once
+ * per tile, not once per row). q and out are [tokens, num_heads * head_dim]
+ * and must not overlap. */
+void gemmac_attention_rows(gemmac_attention_partial_fn partial, const gemmac_attention_params* params, const float* q,
+                           size_t tokens, int64_t first_position, const float* k_cache, const float* v_cache,
+                           float* out);
+
+/* gemmac_attention_rows with each variant's partial pass. `scores` is no
+ * longer used (the passes keep their scores on the stack; it may be NULL). */
 void gemmac_attention_generic(const gemmac_attention_params* params, const float* q,
                               size_t tokens, int64_t first_position, const float* k_cache,
                               const float* v_cache, float* scores, float* out);
+void gemmac_attention_x86_avx2(const gemmac_attention_params* params, const float* q, size_t tokens,
+                               int64_t first_position, const float* k_cache, const float* v_cache, float* scores,
+                               float* out);
+void gemmac_attention_x86_avx512(const gemmac_attention_params* params, const float* q, size_t tokens,
+                                 int64_t first_position, const float* k_cache, const float* v_cache, float* scores,
+                                 float* out);
+
+/* Floats of partial results one key range of a split query needs:
+ * num_heads * (head_dim + 2) (max, sum and acc of every head). */
+static inline size_t gemmac_attention_range_floats(const gemmac_attention_params* params) {
+  return params->num_heads * (params->head_dim + 2);
+}
+
+/* The partial results of key range r of a split query: max[num_heads],
+ * sum[num_heads], acc[num_heads][head_dim] at scratch + r * range_floats. */
+void gemmac_attention_split(gemmac_attention_partial_fn partial, const gemmac_attention_params* params,
+                            const float* q, int64_t position, size_t ranges, size_t range, const float* k_cache,
+                            const float* v_cache, float* scratch);
+/* Merges the `ranges` partial results in scratch into the output row
+ * out[num_heads * head_dim] of the query. */
+void gemmac_attention_merge(const gemmac_attention_params* params, size_t ranges, const float* scratch, float* out);
+
+/* One attention call spread over threads: the only tile/range bookkeeping.
+ *   gemmac_attention_task task;
+ *   gemmac_attention_task_init(&task, ...);
+ *   parallel for each tile of task.tile items of [0, task.items):
+ *     gemmac_attention_task_run(&task, start, count);   (a pthreadpool 1-D tile task)
+ *   gemmac_attention_task_finish(&task);
+ * A single query (decode) is split into up to `threads` key ranges when its
+ * keys are many and `scratch` holds their partial results; otherwise the
+ * query rows are split (no scratch needed). */
+typedef struct gemmac_attention_task {
+  gemmac_attention_params params;
+  gemmac_attention_partial_fn partial;
+  const float* q;
+  float* out;
+  size_t tokens;
+  int64_t first_position;
+  const float* k_cache;
+  const float* v_cache;
+  float* scratch;
+  size_t ranges; /* > 1: items are the key ranges of the single query; else query rows */
+  size_t items;  /* the parallel range */
+  size_t tile;   /* items per tile */
+} gemmac_attention_task;
+
+/* Fewest keys per range worth a split (measured on Zen 5: two ranges of 32 keys
+ * already beat one thread; below, waking a thread costs more than it saves). */
+#define GEMMAC_ATTENTION_MIN_RANGE_KEYS 32
+
+void gemmac_attention_task_init(gemmac_attention_task* task, gemmac_attention_partial_fn partial,
+                                const gemmac_attention_params* params, const float* q, size_t tokens,
+                                int64_t first_position, const float* k_cache, const float* v_cache, float* out,
+                                size_t threads, float* scratch, size_t scratch_floats);
+void gemmac_attention_task_run(void* task, size_t start, size_t count);
+void gemmac_attention_task_finish(const gemmac_attention_task* task);
 
 /* ---- Quantized weights ----------------------------------------------------
  * A weight W [n, k] (k % 32 == 0) in groups of 32 consecutive inputs of a row,
@@ -104,6 +251,44 @@ void gemmac_linear_q4g32_generic(const uint8_t* w, size_t n, size_t k, const flo
                                  size_t n_end, float* out, size_t out_stride);
 void gemmac_linear_q8g32_generic(const uint8_t* w, size_t n, size_t k, const float* x, size_t m, size_t n_begin,
                                  size_t n_end, float* out, size_t out_stride);
+
+#if defined(__x86_64__)
+/* x86-64 variants of the same contract, built with per-file ISA flags: the
+ * caller checks the CPU first. _avx512 needs AVX512F; _avx2 needs AVX2, FMA and
+ * F16C. */
+void gemmac_linear_q4g32_x86_avx512(const uint8_t* w, size_t n, size_t k, const float* x, size_t m, size_t n_begin,
+                                    size_t n_end, float* out, size_t out_stride);
+void gemmac_linear_q8g32_x86_avx512(const uint8_t* w, size_t n, size_t k, const float* x, size_t m, size_t n_begin,
+                                    size_t n_end, float* out, size_t out_stride);
+void gemmac_linear_q4g32_x86_avx2(const uint8_t* w, size_t n, size_t k, const float* x, size_t m, size_t n_begin,
+                                  size_t n_end, float* out, size_t out_stride);
+void gemmac_linear_q8g32_x86_avx2(const uint8_t* w, size_t n, size_t k, const float* x, size_t m, size_t n_begin,
+                                  size_t n_end, float* out, size_t out_stride);
+#endif
+
+/* Several quantized products of the same input x [m, k], e.g. the q, k and v
+ * projections, run as one product over their concatenated output features so
+ * that one parallel dispatch covers them all and x is read once per tile. */
+typedef struct gemmac_q_product {
+  const uint8_t* weight; /* [n, k] in the kernel's layout */
+  size_t n;
+  float* out;            /* [m, n] */
+} gemmac_q_product;
+
+typedef struct gemmac_q_products {
+  gemmac_linear_q_fn kernel;
+  size_t k;
+  const float* x;
+  size_t m;
+  const gemmac_q_product* products;
+  size_t count;
+} gemmac_q_products;
+
+/* Total output features of all products: the range a caller splits across threads. */
+size_t gemmac_q_products_features(const gemmac_q_products* products);
+/* Features [start, start + count) of the concatenation; `context` is a
+ * gemmac_q_products (the signature of a pthreadpool 1-D tile task). */
+void gemmac_q_products_run(void* context, size_t start, size_t count);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -7,16 +7,9 @@
 #include <vector>
 
 #include "kernels.h"
+#include "random_vector.h"
 
 namespace {
-
-std::vector<float> randomVector(size_t n, uint32_t seed, float stddev = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, stddev);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 double maxAbsError(const std::vector<float>& got, const std::vector<double>& want) {
   double error = 0;

@@ -1,0 +1,223 @@
+// Quantized-weight kernels: binary16 conversion, dequantization checked by hand,
+// and every linear variant against a double-precision reference.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+
+namespace {
+
+uint32_t bitsOf(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return u;
+}
+
+bool isF16Nan(uint16_t h) { return (h & 0x7c00) == 0x7c00 && (h & 0x3ff) != 0; }
+
+TEST(QuantF16, RoundTripsAllBitPatterns) {
+  size_t failures = 0;
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const float f = gemmac_f16_to_f32_generic(static_cast<uint16_t>(h));
+    const uint16_t back = gemmac_f32_to_f16_generic(f);
+    const bool ok = isF16Nan(h) ? std::isnan(f) && isF16Nan(back) : back == h;
+    if (!ok && failures++ < 5)
+      ADD_FAILURE() << std::hex << "f16 0x" << h << " -> f32 0x" << bitsOf(f) << " -> 0x" << back;
+  }
+  EXPECT_EQ(failures, 0u);
+}
+
+TEST(QuantF16, WidensToExactValues) {
+  EXPECT_EQ(gemmac_f16_to_f32_generic(0x3c00), 1.0f);
+  EXPECT_EQ(gemmac_f16_to_f32_generic(0xc000), -2.0f);
+  EXPECT_EQ(gemmac_f16_to_f32_generic(0x7bff), 65504.0f);
+  EXPECT_EQ(gemmac_f16_to_f32_generic(0x0400), 0x1p-14f);  // smallest normal
+  EXPECT_EQ(gemmac_f16_to_f32_generic(0x0001), 0x1p-24f);  // smallest subnormal
+  EXPECT_EQ(gemmac_f16_to_f32_generic(0x83ff), -1023 * 0x1p-24f);
+  EXPECT_TRUE(std::signbit(gemmac_f16_to_f32_generic(0x8000)));
+  EXPECT_EQ(gemmac_f16_to_f32_generic(0xfc00), -INFINITY);
+}
+
+TEST(QuantF16, RoundsToNearestEven) {
+  // Every midpoint between neighbouring finite f16 values (exact in f32) goes
+  // to the even one; a float ulp either side goes to the nearer one.
+  size_t failures = 0;
+  for (uint32_t h = 0; h < 0x7bff; ++h) {
+    for (uint32_t sign : {0u, 0x8000u}) {
+      const float a = gemmac_f16_to_f32_generic(static_cast<uint16_t>(h | sign));
+      const float b = gemmac_f16_to_f32_generic(static_cast<uint16_t>((h + 1) | sign));
+      const float mid = static_cast<float>((double(a) + b) / 2);
+      const uint16_t even = static_cast<uint16_t>(((h & 1) ? h + 1 : h) | sign);
+      const bool ok = gemmac_f32_to_f16_generic(mid) == even &&
+                      gemmac_f32_to_f16_generic(std::nextafter(mid, a)) == (h | sign) &&
+                      gemmac_f32_to_f16_generic(std::nextafter(mid, b)) == ((h + 1) | sign);
+      if (!ok && failures++ < 5) ADD_FAILURE() << std::hex << "midpoint of f16 0x" << (h | sign);
+    }
+  }
+  EXPECT_EQ(failures, 0u);
+  EXPECT_EQ(gemmac_f32_to_f16_generic(65520.0f), 0x7c00);  // the midpoint above 65504 ties up to inf
+  EXPECT_EQ(gemmac_f32_to_f16_generic(std::nextafter(65520.0f, 0.0f)), 0x7bff);
+  EXPECT_EQ(gemmac_f32_to_f16_generic(-1e10f), 0xfc00);
+  EXPECT_EQ(gemmac_f32_to_f16_generic(INFINITY), 0x7c00);
+  EXPECT_EQ(gemmac_f32_to_f16_generic(0x1p-25f), 0x0000);  // half the smallest subnormal: ties to 0
+  EXPECT_EQ(gemmac_f32_to_f16_generic(-1e-30f), 0x8000);
+  EXPECT_TRUE(isF16Nan(gemmac_f32_to_f16_generic(NAN)));
+}
+
+void putF16(std::vector<uint8_t>& w, size_t offset, uint16_t h) {
+  w[offset] = static_cast<uint8_t>(h);
+  w[offset + 1] = static_cast<uint8_t>(h >> 8);
+}
+
+TEST(QuantDequantize, Q4MatchesHandComputedElements) {
+  const size_t n = 3, k = 64;
+  std::vector<uint8_t> w(gemmac_q4g32_bytes(n, k), 0x88);  // every level 0
+  // Row 1, group 1, byte 3: input 32 + 3 has level 0x2 - 8 = -6, input 32 + 16 + 3
+  // has level 0xa - 8 = 2; the group's scale (index 1 * 2 + 1) is 0.25.
+  w[(1 * 2 + 1) * 16 + 3] = 0xa2;
+  putF16(w, n * k / 2 + 2 * (1 * 2 + 1), 0x3400);
+  std::vector<float> row(k, -1.0f);
+  gemmac_dequantize_row_q4g32_generic(w.data(), n, k, 1, 2.0f, row.data());
+  for (size_t i = 0; i < k; ++i) {
+    const float want = i == 35 ? -6 * 0.25f * 2 : i == 51 ? 2 * 0.25f * 2 : 0.0f;
+    EXPECT_EQ(row[i], want) << "input " << i;
+  }
+}
+
+TEST(QuantDequantize, Q8MatchesHandComputedElements) {
+  const size_t n = 2, k = 96;
+  std::vector<uint8_t> w(gemmac_q8g32_bytes(n, k), 0);
+  w[1 * k + 40] = static_cast<uint8_t>(-100);  // row 1, input 40: group 1
+  w[1 * k + 95] = 127;                         // row 1, input 95: group 2
+  putF16(w, n * k + 2 * (1 * 3 + 1), 0xb800);  // -0.5
+  putF16(w, n * k + 2 * (1 * 3 + 2), 0x0001);  // 2^-24
+  std::vector<float> row(k, -1.0f);
+  gemmac_dequantize_row_q8g32_generic(w.data(), n, k, 1, 1.0f, row.data());
+  for (size_t i = 0; i < k; ++i) {
+    const float want = i == 40 ? 50.0f : i == 95 ? 127 * 0x1p-24f : 0.0f;
+    EXPECT_EQ(row[i], want) << "input " << i;
+  }
+}
+
+struct Variant {
+  std::string name;
+  gemmac_linear_q_fn q4, q8;
+  bool supported;
+};
+
+void PrintTo(const Variant& variant, std::ostream* os) { *os << variant.name; }
+
+std::vector<Variant> variants() {
+  std::vector<Variant> all = {{"generic", gemmac_linear_q4g32_generic, gemmac_linear_q8g32_generic, true}};
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  all.push_back({"x86_avx2", gemmac_linear_q4g32_x86_avx2, gemmac_linear_q8g32_x86_avx2,
+                 __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")});
+  all.push_back({"x86_avx512", gemmac_linear_q4g32_x86_avx512, gemmac_linear_q8g32_x86_avx512,
+                 static_cast<bool>(__builtin_cpu_supports("avx512f"))});
+#endif
+  return all;
+}
+
+// A random weight: random levels, scales of both signs over a wide range
+// (including 0 and f16 subnormals).
+std::vector<uint8_t> randomWeight(bool q8, size_t n, size_t k, std::mt19937& rng) {
+  std::vector<uint8_t> w(q8 ? gemmac_q8g32_bytes(n, k) : gemmac_q4g32_bytes(n, k));
+  const size_t levels = q8 ? n * k : n * k / 2;
+  for (size_t i = 0; i < levels; ++i) w[i] = static_cast<uint8_t>(rng());
+  std::uniform_real_distribution<float> exponent(-26.0f, 2.0f);
+  for (size_t g = 0; g < n * k / GEMMAC_QUANT_GROUP; ++g) {
+    float s = std::exp2(exponent(rng)) * (rng() % 2 ? 1.0f : -1.0f);
+    if (rng() % 50 == 0) s = 0.0f;
+    putF16(w, levels + 2 * g, gemmac_f32_to_f16_generic(s));
+  }
+  return w;
+}
+
+// W[j, i] as the format defines it, decoded independently of the kernels.
+float weightAt(bool q8, const std::vector<uint8_t>& w, size_t n, size_t k, size_t j, size_t i) {
+  const size_t g = j * k / GEMMAC_QUANT_GROUP + i / GEMMAC_QUANT_GROUP;
+  const size_t levels = q8 ? n * k : n * k / 2;
+  const float scale = gemmac_f16_to_f32_generic(static_cast<uint16_t>(w[levels + 2 * g] | w[levels + 2 * g + 1] << 8));
+  int level;
+  if (q8) {
+    level = static_cast<int8_t>(w[j * k + i]);
+  } else {
+    const size_t b = i % GEMMAC_QUANT_GROUP;
+    const uint8_t byte = w[g * 16 + b % 16];
+    level = (b < 16 ? byte & 0xf : byte >> 4) - 8;
+  }
+  return static_cast<float>(level) * scale;
+}
+
+struct Shape {
+  size_t n, k, m, n_begin, n_end, pad;
+};
+
+class QuantLinear : public ::testing::TestWithParam<Variant> {};
+
+TEST_P(QuantLinear, MatchesDoubleReference) {
+  const Variant& variant = GetParam();
+  if (!variant.supported) GTEST_SKIP() << "this CPU lacks the features of " << variant.name;
+  // Ranges start and end inside row tiles, k covers 1..129 groups (beyond
+  // one 64-group chunk of scales and one 2048-input decode chunk), m covers the
+  // token tiles with and without an odd last token, and n = 300 at k = 2048
+  // spans two L2 row chunks.
+  std::vector<Shape> shapes;
+  for (size_t k : {32, 96, 160, 640})
+    for (size_t m : {1, 2, 3, 5, 17}) shapes.push_back({45, k, m, 3, 43, 5});
+  shapes.push_back({45, 640, 4, 0, 45, 0});
+  shapes.push_back({45, 640, 1, 9, 10, 2});
+  shapes.push_back({45, 640, 2, 20, 20, 1});
+  shapes.push_back({300, 2048, 7, 1, 299, 3});
+  shapes.push_back({300, 2048, 1, 5, 300, 0});
+  shapes.push_back({11, 4128, 3, 2, 11, 1});
+  shapes.push_back({11, 4128, 1, 0, 10, 1});
+  const float kSentinel = 12345.0f;
+  std::mt19937 rng(1234);
+  for (bool q8 : {false, true}) {
+    for (const Shape& s : shapes) {
+      SCOPED_TRACE(testing::Message() << (q8 ? "q8g32" : "q4g32") << " n=" << s.n << " k=" << s.k << " m=" << s.m
+                                      << " [" << s.n_begin << ", " << s.n_end << ")");
+      const std::vector<uint8_t> w = randomWeight(q8, s.n, s.k, rng);
+      // Activations over a wide dynamic range: exactness must not depend on it.
+      std::vector<float> x(s.m * s.k);
+      std::normal_distribution<float> normal(0.0f, 1.0f);
+      std::uniform_real_distribution<float> exponent(-20.0f, 20.0f);
+      for (float& v : x) v = normal(rng) * std::exp2(exponent(rng));
+
+      const size_t width = s.n_end - s.n_begin, stride = width + s.pad;
+      std::vector<float> out(s.m * stride, kSentinel);
+      (q8 ? variant.q8 : variant.q4)(w.data(), s.n, s.k, x.data(), s.m, s.n_begin, s.n_end, out.data(), stride);
+
+      double worst = 0;  // error / bound
+      for (size_t j = s.n_begin; j < s.n_end; ++j) {
+        std::vector<double> row(s.k);
+        for (size_t i = 0; i < s.k; ++i) row[i] = weightAt(q8, w, s.n, s.k, j, i);
+        for (size_t t = 0; t < s.m; ++t) {
+          double want = 0, magnitude = 0;
+          for (size_t i = 0; i < s.k; ++i) {
+            want += row[i] * x[t * s.k + i];
+            magnitude += std::abs(row[i] * x[t * s.k + i]);
+          }
+          const double got = out[t * stride + (j - s.n_begin)];
+          const double error = std::abs(got - want) / (2e-6 * magnitude + 1e-30);
+          worst = std::max(worst, std::isnan(got) ? INFINITY : error);
+        }
+      }
+      EXPECT_LE(worst, 1.0) << "largest error / bound";
+      for (size_t t = 0; t < s.m; ++t)
+        for (size_t c = width; c < stride; ++c) EXPECT_EQ(out[t * stride + c], kSentinel) << "padding written";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Quant, QuantLinear, ::testing::ValuesIn(variants()),
+                         [](const testing::TestParamInfo<Variant>& info) { return info.param.name; });
+
+}  // namespace
