@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace gemmac {
@@ -45,6 +46,7 @@ struct GroupCode {
   int8_t levels[kGroup];
   uint16_t scale = 0;
   double error = std::numeric_limits<double>::infinity();
+  bool exact = false; // every value reproduced bit for bit (signed zeros too)
 };
 
 /// What the runtime computes for a level: (float)level * f16 scale, in f32.
@@ -55,31 +57,40 @@ void encode(const float *v, uint16_t scale16, int lo, int hi, GroupCode &code) {
   code.scale = scale16;
   float scale = gemmac_f16_to_f32_generic(scale16);
   double error = 0;
+  bool exact = true;
   for (int i = 0; i < kGroup; ++i) {
     long level = scale == 0.0f ? 0 : std::lround(v[i] / scale);
     level = std::min<long>(hi, std::max<long>(lo, level));
     code.levels[i] = static_cast<int8_t>(level);
-    double diff = static_cast<double>(dequantize(level, scale)) - v[i];
+    float value = dequantize(level, scale);
+    double diff = static_cast<double>(value) - v[i];
     error += diff * diff;
+    exact = exact && std::memcmp(&value, &v[i], sizeof(float)) == 0;
   }
   code.error = error;
+  code.exact = exact;
 }
 
-bool usableScale(float scale) { return std::isfinite(scale) && scale > 0.0f; }
+/// Scales may be negative: levels in [lo, hi] then mirror, which lets the
+/// peak of either sign take the extra level lo (Q4_0's trick).
+bool usableScale(float scale) { return std::isfinite(scale) && scale != 0.0f; }
 
 /// Looks for a scale under which every value is exactly level * scale with
-/// levels in [lo, hi]. The value of largest magnitude has some level of
-/// magnitude k, so scale = |that value| / k for one k: try them all.
+/// levels in [lo, hi]. The value of largest magnitude, `peak`, has some level
+/// L != 0, so scale = peak / L for one L in [lo, hi]: try them all, positive
+/// scales first (a negative one turns a stored +0 into -0).
 bool findGrid(const float *v, float peak, int lo, int hi, GroupCode &code) {
-  float magnitude = std::fabs(peak);
-  int maxLevel = peak < 0 ? -lo : hi;
-  for (int k = maxLevel; k >= 1; --k) {
-    uint16_t scale16 = gemmac_f32_to_f16_generic(magnitude / static_cast<float>(k));
-    if (!usableScale(gemmac_f16_to_f32_generic(scale16)))
-      continue;
-    encode(v, scale16, lo, hi, code);
-    if (code.error == 0.0)
-      return true;
+  for (bool positive : {true, false}) {
+    for (int level = lo; level <= hi; ++level) {
+      if (level == 0 || (peak / static_cast<float>(level) > 0.0f) != positive)
+        continue;
+      uint16_t scale16 = gemmac_f32_to_f16_generic(peak / static_cast<float>(level));
+      if (!usableScale(gemmac_f16_to_f32_generic(scale16)))
+        continue;
+      encode(v, scale16, lo, hi, code);
+      if (code.exact)
+        return true;
+    }
   }
   return false;
 }
@@ -177,7 +188,7 @@ QuantizedWeight quantizeWeight(llvm::ArrayRef<float> values, int64_t rows, int64
     for (size_t g = 0; g < groupsPerRow; ++g) {
       const size_t group = row * groupsPerRow + g;
       GroupCode code = quantizeGroup(values.data() + group * kGroup, lo, hi, rule);
-      rowExact += code.error == 0.0;
+      rowExact += code.exact;
       scales[group] = code.scale;
       if (int4) {
         uint8_t *out = levels + group * (kGroup / 2);

@@ -63,6 +63,23 @@ TEST(GroupQuantizer, FindsGridsWithAnyScaleBitExactly) {
   }
 }
 
+TEST(GroupQuantizer, FindsMirroredGridsThroughNegativeScales) {
+  // Levels in [-7, 8] without 0: level 8 exists only as -8 times a negative scale.
+  const size_t n = 3, k = 64;
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> level(-7, 7);
+  std::vector<float> values(n * k);
+  for (size_t i = 0; i < values.size(); ++i) {
+    int l = i % 32 == 0 ? 8 : level(rng);
+    values[i] = static_cast<float>(l == 0 ? 1 : l) * (5.0f / 256.0f);
+  }
+  QuantizedWeight q = quantizeWeight(values, n, k, WeightFormat::Q4G32, RoundingRule::GridAware);
+  EXPECT_EQ(q.exactGroups, q.groups);
+  std::vector<float> back = dequantize(q, WeightFormat::Q4G32, n, k);
+  for (size_t i = 0; i < values.size(); ++i)
+    ASSERT_TRUE(sameBits(back[i], values[i])) << i;
+}
+
 TEST(GroupQuantizer, NaiveRuleMissesGridsWithoutLevelMinus8) {
   // Levels in [-7, 7]: the largest magnitude is at +-7, never -8, so
   // scale = max / -8 is the wrong scale for every group.
