@@ -11,6 +11,10 @@ enum gemmac_cpu_feature {
   GEMMAC_CPU_X86_AVX512F = 1u << 2,
   GEMMAC_CPU_X86_AVX512VNNI = 1u << 3,
   GEMMAC_CPU_X86_AVX512BF16 = 1u << 4,
+  GEMMAC_CPU_X86_AVX512BW = 1u << 5,
+  GEMMAC_CPU_X86_AVX512DQ = 1u << 6,
+  GEMMAC_CPU_X86_AVX512VL = 1u << 7,
+  GEMMAC_CPU_X86_F16C = 1u << 10,
   GEMMAC_CPU_ARM_NEON = 1u << 8,
   GEMMAC_CPU_ARM_DOTPROD = 1u << 9,
 };
@@ -23,6 +27,10 @@ static inline const char* gemmac_cpu_feature_name(uint32_t bit) {
     case GEMMAC_CPU_X86_AVX512F: return "avx512f";
     case GEMMAC_CPU_X86_AVX512VNNI: return "avx512vnni";
     case GEMMAC_CPU_X86_AVX512BF16: return "avx512bf16";
+    case GEMMAC_CPU_X86_AVX512BW: return "avx512bw";
+    case GEMMAC_CPU_X86_AVX512DQ: return "avx512dq";
+    case GEMMAC_CPU_X86_AVX512VL: return "avx512vl";
+    case GEMMAC_CPU_X86_F16C: return "f16c";
     case GEMMAC_CPU_ARM_NEON: return "neon";
     case GEMMAC_CPU_ARM_DOTPROD: return "dotprod";
     default: return "?";

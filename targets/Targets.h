@@ -13,16 +13,26 @@
 typedef struct gemmac_target {
   const char* name;       /* --target NAME; also names the library: libmodel_NAME.so */
   const char* triple;     /* LLVM target triple; NULL: the compiler's host triple */
-  const char* cpu;        /* -mcpu/-march for clang; NULL: the triple's default */
-  const char* features;   /* clang -m flags matching cpu_features, space separated */
-  uint32_t cpu_features;  /* gemmac_cpu_feature bits the compiled code needs */
-  const char* kernel_set; /* the kernels/<set>/ directory linked in */
+  const char* cpu;        /* -march for clang; NULL: the triple's default */
+  const char* features;   /* further clang -m flags, space separated */
+  uint32_t cpu_features;  /* gemmac_cpu_feature bits the compiled code needs (all -march implies) */
+  const char* kernel_variant; /* the kernels the code calls: gemmac_linear_q4g32_<variant>,
+                                 ..._q8g32_<variant> and gemmac_attention_partial_<variant> */
+  const char* kernel_sources; /* their sources beyond generic/, under runtime/kernels/ */
 } gemmac_target;
 
+#define GEMMAC_X86_64_V3 (GEMMAC_CPU_X86_AVX2 | GEMMAC_CPU_X86_FMA | GEMMAC_CPU_X86_F16C)
+
 static const gemmac_target gemmac_targets[] = {
-    {"host", NULL, NULL, "", 0, "generic"},
-    {"x86_64-linux", "x86_64-unknown-linux-gnu", "haswell", "-mavx2 -mfma",
-     GEMMAC_CPU_X86_AVX2 | GEMMAC_CPU_X86_FMA, "generic"},
+    {"host", NULL, NULL, "", 0, "generic", ""},
+    /* Haswell, Zen 1 and later. */
+    {"x86_64-avx2", "x86_64-unknown-linux-gnu", "x86-64-v3", "", GEMMAC_X86_64_V3, "x86_avx2",
+     "x86_64/quant_avx2.c x86_64/attention_avx2.c"},
+    /* Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 / 5 and later. */
+    {"x86_64-avx512", "x86_64-unknown-linux-gnu", "x86-64-v4", "",
+     GEMMAC_X86_64_V3 | GEMMAC_CPU_X86_AVX512F | GEMMAC_CPU_X86_AVX512BW | GEMMAC_CPU_X86_AVX512DQ |
+         GEMMAC_CPU_X86_AVX512VL,
+     "x86_avx512", "x86_64/quant_avx512.c x86_64/attention_avx512.c"},
 };
 
 /* The target called `name`, or NULL. */

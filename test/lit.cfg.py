@@ -13,10 +13,19 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "e
 
 config.substitutions.append(("%reference", config.gemmac_reference_dir))
 
-# Tests that build and run code for the x86_64-linux target need such a host.
+# Tests that build and run code for an x86-64 target need a host that runs it.
 import platform
 if platform.machine() in ("x86_64", "AMD64"):
     config.available_features.add("x86_64-host")
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
+    except OSError:
+        flags = []
+    if {"avx2", "fma", "f16c"} <= set(flags):
+        config.available_features.add("x86_64-avx2-host")
+    if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= set(flags):
+        config.available_features.add("x86_64-avx512-host")
 
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()

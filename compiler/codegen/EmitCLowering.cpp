@@ -4,7 +4,8 @@
 
 #include "compiler/codegen/BufferPlan.h"
 #include "dialects/gemma/IR/GemmaOps.h"
-#include "runtime/src/compiled_abi.h"
+#include "compiler/flatbuffer/ModelWriter.h"
+#include "runtime/include/gemmac/compiled_abi.h"
 
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -32,6 +33,11 @@ public:
     args.push_back(emitc::OpaqueAttr::get(builder.getContext(), std::to_string(v)));
     return *this;
   }
+  /// A name (a kernel passed as a function pointer).
+  CallArgs &opaque(StringRef name) {
+    args.push_back(emitc::OpaqueAttr::get(builder.getContext(), name));
+    return *this;
+  }
   CallArgs &f32(double v) {
     args.push_back(builder.getF32FloatAttr(static_cast<float>(v)));
     return *this;
@@ -55,11 +61,21 @@ public:
   ForwardLowering(OpBuilder &builder, const BufferPlan &plan, const EmitCOptions &options)
       : b(builder), plan(plan), options(options) {}
 
-  LogicalResult lower(func::FuncOp forward, emitc::FuncOp entry);
+  /// The body of `entry`; a decode entry has one token and no logit row offset.
+  LogicalResult lower(func::FuncOp forward, emitc::FuncOp entry, bool decode);
   uint32_t opCount() const { return nextOp; }
+  /// Workspace floats beyond the plan's: the RoPE tables' rows.
+  int64_t ropeFloats() const;
 
 private:
   LogicalResult lowerOp(Operation *op, uint32_t index);
+  /// The weight's offset in the segment area and, if quantized, its kernel.
+  FailureOr<uint64_t> weightOffset(Operation *user, Value weight);
+  std::optional<std::string> quantizedKernel(Value weight) const;
+  /// Direct kernel calls for quantized weights of one input, else callbacks.
+  LogicalResult linear(Operation *op, uint32_t index, Value x, ValueRange weights,
+                       ValueRange results);
+  Value sizeConstant(int64_t value);
   void call(StringRef callee, const CallArgs &args);
   Value callValue(Type result, StringRef callee, const CallArgs &args);
   Value buffer(Value activation) { return buffers.lookup(activation); }
@@ -69,6 +85,17 @@ private:
   void rmsNorm(Value x, Value w, int64_t width, int64_t group, APFloat eps, bool unitOffset,
                Value out);
   void rope(Value x, int64_t width, int64_t headDim, double theta, Value out);
+  /// One cos/sin table per (theta, head_dim) of the rope ops, after the
+  /// plan's workspace; its rows for the step's positions are built on entry.
+  void buildRopeTables(func::FuncOp forward);
+
+  struct RopeTable {
+    float theta; // as the portable plan stores it
+    int64_t headDim;
+    int64_t offset; // in the workspace
+    Value rows;     // in the entry being lowered
+  };
+  SmallVector<RopeTable> ropeTables;
 
   OpBuilder &b;
   const BufferPlan &plan;
@@ -82,6 +109,63 @@ private:
 };
 
 Type floatPtr(MLIRContext *context) { return emitc::PointerType::get(Float32Type::get(context)); }
+
+FailureOr<uint64_t> ForwardLowering::weightOffset(Operation *user, Value weight) {
+  auto weightOp = weight.getDefiningOp<gemma::WeightOp>();
+  if (!weightOp)
+    return user->emitOpError("weight operand must come from gemma.weight");
+  if (!options.image)
+    return user->emitOpError("compiled code needs the model file's layout");
+  auto it = options.image->offsets.find(weightOp.getName());
+  if (it == options.image->offsets.end())
+    return user->emitOpError("weight '") << weightOp.getName() << "' is not in the model file";
+  return it->second;
+}
+
+std::optional<std::string> ForwardLowering::quantizedKernel(Value weight) const {
+  auto weightOp = weight.getDefiningOp<gemma::WeightOp>();
+  std::optional<StringRef> storage = weightOp ? weightOp.getStorage() : std::nullopt;
+  if (!storage || (*storage != "q4g32" && *storage != "q8g32"))
+    return std::nullopt;
+  return ("gemmac_linear_" + *storage + "_" + options.kernelVariant).str();
+}
+
+Value ForwardLowering::sizeConstant(int64_t value) {
+  return emitc::ConstantOp::create(b, loc, emitc::SizeTType::get(b.getContext()),
+                                   emitc::OpaqueAttr::get(b.getContext(), std::to_string(value)));
+}
+
+LogicalResult ForwardLowering::linear(Operation *op, uint32_t index, Value x, ValueRange weights,
+                                      ValueRange results) {
+  std::optional<std::string> kernel = quantizedKernel(weights.front());
+  bool direct = kernel && weights.size() <= 3 && llvm::all_of(weights, [&](Value weight) {
+                  return quantizedKernel(weight) == kernel;
+                });
+  if (!direct) {
+    for (auto [i, result] : llvm::enumerate(results)) {
+      CallArgs args(b);
+      args.value(ctx).integer(index).integer(i).value(x).value(tokens).value(buffer(result));
+      call("gemmac_compiled_linear", args);
+    }
+    return success();
+  }
+  CallArgs args(b);
+  args.value(ctx)
+      .opaque(*kernel)
+      .integer(cast<RankedTensorType>(weights.front().getType()).getDimSize(1))
+      .value(x)
+      .value(tokens);
+  for (auto [weight, result] : llvm::zip(weights, results)) {
+    FailureOr<uint64_t> offset = weightOffset(op, weight);
+    if (failed(offset))
+      return failure();
+    args.integer(static_cast<int64_t>(*offset))
+        .integer(cast<RankedTensorType>(weight.getType()).getDimSize(0))
+        .value(buffer(result));
+  }
+  call("gemmac_compiled_linear_q" + std::to_string(weights.size()), args);
+  return success();
+}
 
 void ForwardLowering::call(StringRef callee, const CallArgs &args) {
   emitc::CallOpaqueOp::create(b, loc, TypeRange{}, callee, args.operands,
@@ -134,24 +218,62 @@ void ForwardLowering::rmsNorm(Value x, Value w, int64_t width, int64_t group, AP
 }
 
 void ForwardLowering::rope(Value x, int64_t width, int64_t headDim, double theta, Value out) {
+  Value rows;
+  for (const RopeTable &table : ropeTables)
+    if (table.theta == static_cast<float>(theta) && table.headDim == headDim)
+      rows = table.rows;
   CallArgs args(b);
-  // The portable plan stores theta as f32; the same rounding keeps the angles equal.
-  args.value(x)
-      .value(tokens)
-      .integer(width)
-      .integer(headDim)
-      .value(firstPosition)
-      .f64(static_cast<float>(theta))
-      .value(out);
-  call("gemmac_rope_generic", args);
+  args.value(x).value(tokens).integer(width).integer(headDim).value(rows).value(out);
+  call("gemmac_rope_table_generic", args);
+}
+
+int64_t ForwardLowering::ropeFloats() const {
+  int64_t floats = 0;
+  for (const RopeTable &table : ropeTables)
+    floats += static_cast<int64_t>(options.maxTokens) * table.headDim;
+  return floats;
+}
+
+void ForwardLowering::buildRopeTables(func::FuncOp forward) {
+  ropeTables.clear();
+  int64_t offset = plan.workspaceFloats;
+  forward.walk([&](Operation *op) {
+    double theta;
+    int64_t headDim;
+    if (auto rope = dyn_cast<gemma::RopeOp>(op)) {
+      theta = rope.getTheta().convertToDouble();
+      headDim = rope.getHeadDim();
+    } else if (auto normRope = dyn_cast<gemma::RmsNormRopeOp>(op)) {
+      theta = normRope.getTheta().convertToDouble();
+      headDim = normRope.getHeadDim();
+    } else {
+      return;
+    }
+    // The portable plan stores theta as f32; the same rounding keeps the angles equal.
+    const float stored = static_cast<float>(theta);
+    for (const RopeTable &table : ropeTables)
+      if (table.theta == stored && table.headDim == headDim)
+        return;
+    ropeTables.push_back({stored, headDim, offset, Value()});
+    offset += static_cast<int64_t>(options.maxTokens) * headDim;
+  });
+  for (RopeTable &table : ropeTables) {
+    table.rows = bufferAt(table.offset);
+    CallArgs args(b);
+    args.f64(table.theta).integer(table.headDim).value(firstPosition).value(tokens).value(table.rows);
+    call("gemmac_rope_build_table_generic", args);
+  }
 }
 
 LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-      .Case([&](gemma::EmbedOp embed) {
+      .Case([&](gemma::EmbedOp embed) -> LogicalResult {
+        FailureOr<uint64_t> offset = weightOffset(embed, embed.getTable());
+        if (failed(offset))
+          return failure();
         CallArgs args(b);
         args.value(ctx)
-            .integer(index)
+            .integer(static_cast<int64_t>(*offset))
             .integer(cast<RankedTensorType>(embed.getTable().getType()).getDimSize(0))
             .integer(widthOf(embed.getResult()))
             .value(ids)
@@ -167,18 +289,11 @@ LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
                 norm.getEps(), norm.getUnitOffset(), buffer(norm.getResult()));
         return success();
       })
-      .Case([&](gemma::LinearOp linear) {
-        CallArgs args(b);
-        args.value(ctx)
-            .integer(index)
-            .integer(0)
-            .value(buffer(linear.getInput()))
-            .value(tokens)
-            .value(buffer(linear.getResult()));
-        call("gemmac_compiled_linear", args);
-        return success();
+      .Case([&](gemma::LinearOp linearOp) {
+        return linear(linearOp, index, buffer(linearOp.getInput()), linearOp.getWeight(),
+                      linearOp->getResults());
       })
-      .Case([&](gemma::FusedLinearOp fused) {
+      .Case([&](gemma::FusedLinearOp fused) -> LogicalResult {
         Value x = buffer(fused.getInput());
         if (fused.getNormWeight()) {
           Value normed = bufferAt(plan.scratch.lookup(op));
@@ -187,12 +302,7 @@ LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
                   fused.getNormUnitOffset(), normed);
           x = normed;
         }
-        for (auto [i, result] : llvm::enumerate(fused.getResults())) {
-          CallArgs args(b);
-          args.value(ctx).integer(index).integer(i).value(x).value(tokens).value(buffer(result));
-          call("gemmac_compiled_linear", args);
-        }
-        return success();
+        return linear(fused, index, x, fused.getWeights(), fused.getResults());
       })
       .Case([&](gemma::RopeOp rope) {
         this->rope(buffer(rope.getInput()), widthOf(rope.getResult()), rope.getHeadDim(),
@@ -219,8 +329,11 @@ LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
             b.getStringAttr(llvm::formatv(
                 "// layer {0}: {1} attention, window {2}, {3} KV cache of {4} slots", layer++,
                 window ? "sliding-window" : "global", window, ring ? "ring" : "full", *slots)));
+        // The target's attention pass, chosen ahead of time like its products.
+        std::string kernel = "gemmac_attention_partial_" + options.kernelVariant;
         CallArgs args(b);
         args.value(ctx)
+            .opaque(kernel)
             .integer(attention.getKvCache())
             .integer(attention.getNumHeads())
             .integer(attention.getNumKvHeads())
@@ -279,32 +392,53 @@ LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
                 buffer(addNorm.getNormed()));
         return success();
       })
-      .Case([&](gemma::LogitsOp logitsOp) {
+      .Case([&](gemma::LogitsOp logitsOp) -> LogicalResult {
         CallArgs args(b);
-        args.value(ctx)
-            .integer(index)
-            .value(buffer(logitsOp.getInput()))
+        args.value(ctx);
+        std::optional<std::string> kernel = quantizedKernel(logitsOp.getTable());
+        if (kernel) {
+          FailureOr<uint64_t> offset = weightOffset(logitsOp, logitsOp.getTable());
+          if (failed(offset))
+            return failure();
+          args.opaque(*kernel).integer(static_cast<int64_t>(*offset));
+        } else {
+          args.integer(index);
+        }
+        args.value(buffer(logitsOp.getInput()))
             .integer(widthOf(logitsOp.getInput()))
             .integer(widthOf(logitsOp.getResult()))
             .value(tokens)
             .value(firstLogitRow)
             .value(logits)
             .f32(logitsOp.getSoftcap() ? logitsOp.getSoftcap()->convertToFloat() : 0.0);
-        call("gemmac_compiled_logits", args);
+        call(kernel ? "gemmac_compiled_logits_q" : "gemmac_compiled_logits", args);
         return success();
       })
       .Default([&](Operation *other) { return other->emitOpError("has no EmitC lowering"); });
 }
 
-LogicalResult ForwardLowering::lower(func::FuncOp forward, emitc::FuncOp entry) {
+LogicalResult ForwardLowering::lower(func::FuncOp forward, emitc::FuncOp entry, bool decode) {
   Block &entryBlock = entry.getBody().front();
   b.setInsertionPointToStart(&entryBlock);
+  buffers.clear();
+  counts.clear();
+  nextOp = 0;
+  layer = 0;
   ctx = entryBlock.getArgument(0);
   ids = entryBlock.getArgument(1);
-  tokens = entryBlock.getArgument(2);
-  firstPosition = entryBlock.getArgument(3);
-  firstLogitRow = entryBlock.getArgument(4);
-  logits = entryBlock.getArgument(5);
+  if (decode) {
+    // One token: every product is a matrix-vector product.
+    tokens = sizeConstant(1);
+    firstPosition = entryBlock.getArgument(2);
+    firstLogitRow = sizeConstant(0);
+    logits = entryBlock.getArgument(3);
+  } else {
+    tokens = entryBlock.getArgument(2);
+    firstPosition = entryBlock.getArgument(3);
+    firstLogitRow = entryBlock.getArgument(4);
+    logits = entryBlock.getArgument(5);
+  }
+  buildRopeTables(forward);
   Block &body = forward.getBody().front();
   for (Operation &op : body.without_terminator()) {
     if (isa<gemma::WeightOp>(op))
@@ -324,14 +458,14 @@ LogicalResult ForwardLowering::lower(func::FuncOp forward, emitc::FuncOp entry) 
 }
 
 /// An exported `TYPE NAME(void) { return VALUE; }` describing the library.
-void addConstantFunction(OpBuilder &b, StringRef name, Type type, int64_t value) {
+void addConstantFunction(OpBuilder &b, StringRef name, Type type, StringRef value) {
   Location loc = b.getUnknownLoc();
   auto func = emitc::FuncOp::create(b, loc, name, b.getFunctionType({}, {type}));
   func.setSpecifiersAttr(b.getStrArrayAttr({"extern \"C\""}));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(func.addEntryBlock());
   Value result = emitc::ConstantOp::create(
-      b, loc, type, emitc::OpaqueAttr::get(b.getContext(), std::to_string(value)));
+      b, loc, type, emitc::OpaqueAttr::get(b.getContext(), value));
   emitc::ReturnOp::create(b, loc, result);
 }
 
@@ -341,6 +475,8 @@ FailureOr<OwningOpRef<ModuleOp>> lowerToEmitC(ModuleOp module, const EmitCOption
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   if (!forward || forward.getBody().getBlocks().size() != 1)
     return module.emitError("expected a single-block @forward function");
+  if (!options.image)
+    return module.emitError("compiled code needs the model file's layout (weight offsets, hash)");
   MLIRContext *context = module.getContext();
   context->loadDialect<emitc::EmitCDialect>();
   OpBuilder b(context);
@@ -359,16 +495,27 @@ FailureOr<OwningOpRef<ModuleOp>> lowerToEmitC(ModuleOp module, const EmitCOption
   auto entry = emitc::FuncOp::create(b, loc, "gemmac_compiled_forward", entryType);
   entry.setSpecifiersAttr(b.getStrArrayAttr({"extern \"C\""}));
   entry.addEntryBlock();
+  b.setInsertionPointToEnd(result->getBody());
+  auto decodeType = b.getFunctionType({constCtx, constIds, b.getI64Type(), floatPtr(context)}, {});
+  auto decode = emitc::FuncOp::create(b, loc, "gemmac_compiled_decode", decodeType);
+  decode.setSpecifiersAttr(b.getStrArrayAttr({"extern \"C\""}));
+  decode.addEntryBlock();
   ForwardLowering lowering(b, plan, options);
-  if (failed(lowering.lower(forward, entry)))
+  if (failed(lowering.lower(forward, entry, /*decode=*/false)) ||
+      failed(lowering.lower(forward, decode, /*decode=*/true)))
     return failure();
 
   b.setInsertionPointToEnd(result->getBody());
   Type u32 = b.getIntegerType(32, /*isSigned=*/false);
-  addConstantFunction(b, "gemmac_compiled_abi_version", u32, GEMMAC_COMPILED_ABI_VERSION);
-  addConstantFunction(b, "gemmac_compiled_op_count", u32, lowering.opCount());
-  addConstantFunction(b, "gemmac_compiled_workspace_floats", sizeType, plan.workspaceFloats);
-  addConstantFunction(b, "gemmac_compiled_max_tokens", sizeType, options.maxTokens);
+  Type u64 = b.getIntegerType(64, /*isSigned=*/false);
+  addConstantFunction(b, "gemmac_compiled_abi_version", u32,
+                      std::to_string(GEMMAC_COMPILED_ABI_VERSION));
+  addConstantFunction(b, "gemmac_compiled_model_hash", u64,
+                      llvm::formatv("{0:x16}ull", options.image->contentHash).str());
+  addConstantFunction(b, "gemmac_compiled_op_count", u32, std::to_string(lowering.opCount()));
+  addConstantFunction(b, "gemmac_compiled_workspace_floats", sizeType,
+                      std::to_string(plan.workspaceFloats + lowering.ropeFloats()));
+  addConstantFunction(b, "gemmac_compiled_max_tokens", sizeType, std::to_string(options.maxTokens));
   if (failed(verify(*result)))
     return failure();
   return result;

@@ -15,9 +15,11 @@ using namespace mlir;
 
 namespace gemmac {
 
-EmitCOptions emitCOptionsFor(ModuleOp module, int64_t prefillChunk) {
+EmitCOptions emitCOptionsFor(ModuleOp module, int64_t prefillChunk, const gemmac_target *target) {
   EmitCOptions options;
   options.maxTokens = prefillChunk;
+  if (target)
+    options.kernelVariant = target->kernel_variant;
   module.walk([&](gemma::EmbedOp embed) {
     auto table = embed.getTable().getDefiningOp<gemma::WeightOp>();
     Type element = cast<RankedTensorType>(embed.getTable().getType()).getElementType();
@@ -54,7 +56,7 @@ LogicalResult emitForwardPass(ModuleOp module, const EmitCOptions &options, bool
 
 LogicalResult writeTargetArtifacts(ModuleOp module, const SafetensorsFile &weights,
                                    llvm::StringRef tokenizerModel, ModelWriterOptions writerOptions,
-                                   const EmitCOptions &options, const gemmac_target &target,
+                                   EmitCOptions options, const gemmac_target &target,
                                    llvm::StringRef command, llvm::StringRef outDir) {
   // A directory made here goes again on failure (removal fails if not empty).
   bool madeDir = !llvm::sys::fs::exists(outDir);
@@ -67,28 +69,33 @@ LogicalResult writeTargetArtifacts(ModuleOp module, const SafetensorsFile &weigh
     llvm::sys::path::append(path, name);
     return std::string(path);
   };
+  std::string model = inOut("model.gmf");
   std::string source = inOut(llvm::Twine("model_") + target.name + ".cc");
   std::string libraryName = (llvm::Twine("libmodel_") + target.name + ".so").str();
   std::string library = inOut(libraryName);
-  // Built under temporary names, renamed once everything succeeded.
+  // The model file comes first: the code bakes in its weight offsets and
+  // content hash. Source and library are built under temporary names and
+  // renamed once everything succeeded.
   std::string sourceTmp = source + ".tmp", libraryTmp = library + ".tmp";
   auto cleanup = [&] {
+    llvm::sys::fs::remove(model);
     llvm::sys::fs::remove(sourceTmp);
     llvm::sys::fs::remove(libraryTmp);
     if (madeDir)
       llvm::sys::fs::remove(outDir);
     return failure();
   };
+  writerOptions.requiredCpuFeatures = target.cpu_features;
+  writerOptions.compiledLibrary = libraryName;
+  ModelImage image;
+  if (failed(writeModelFile(module, weights, tokenizerModel, writerOptions, model, &image)))
+    return cleanup();
+  options.image = &image;
   if (failed(emitForwardPass(module, options, /*cpp=*/true, command, sourceTmp)) ||
       failed(buildSharedLibrary(target, sourceTmp, libraryTmp)))
     return cleanup();
-  writerOptions.requiredCpuFeatures = target.cpu_features;
-  writerOptions.compiledLibrary = libraryName;
-  if (failed(writeModelFile(module, weights, tokenizerModel, writerOptions, inOut("model.gmf"))))
-    return cleanup();
   if (llvm::sys::fs::rename(sourceTmp, source) || llvm::sys::fs::rename(libraryTmp, library)) {
     llvm::errs() << "gemmac: error: cannot rename the artifacts into " << outDir << "\n";
-    llvm::sys::fs::remove(inOut("model.gmf"));
     return cleanup();
   }
   return success();

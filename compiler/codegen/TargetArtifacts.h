@@ -14,8 +14,10 @@
 
 namespace gemmac {
 
-/// Codegen options matching how the model file stores the weights.
-EmitCOptions emitCOptionsFor(mlir::ModuleOp module, int64_t prefillChunk);
+/// Codegen options matching how the model file stores the weights; the
+/// caller adds the file's layout (EmitCOptions::image).
+EmitCOptions emitCOptionsFor(mlir::ModuleOp module, int64_t prefillChunk,
+                             const gemmac_target *target);
 
 /// Dumps the EmitC module (`cpp` false) or its C++ to `outputPath` ("-": stdout).
 mlir::LogicalResult emitForwardPass(mlir::ModuleOp module, const EmitCOptions &options, bool cpp,
@@ -24,9 +26,9 @@ mlir::LogicalResult emitForwardPass(mlir::ModuleOp module, const EmitCOptions &o
 /// Writes the target's artifacts into the directory `outDir` (created if needed).
 mlir::LogicalResult writeTargetArtifacts(mlir::ModuleOp module, const SafetensorsFile &weights,
                                          llvm::StringRef tokenizerModel,
-                                         ModelWriterOptions writerOptions,
-                                         const EmitCOptions &options, const gemmac_target &target,
-                                         llvm::StringRef command, llvm::StringRef outDir);
+                                         ModelWriterOptions writerOptions, EmitCOptions options,
+                                         const gemmac_target &target, llvm::StringRef command,
+                                         llvm::StringRef outDir);
 
 } // namespace gemmac
 

@@ -12,6 +12,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
 
 #include <cmath>
 #include <cstring>
@@ -162,8 +163,8 @@ FailureOr<std::vector<PlacedTensor>> placeTensors(ModuleOp module,
 LogicalResult buildModel(ModuleOp module, func::FuncOp forward,
                          const SafetensorsFile &weights, StringRef tokenizerModel,
                          const ModelWriterOptions &options, uint64_t segmentBase,
-                         flatbuffers::FlatBufferBuilder &builder,
-                         std::vector<PlacedTensor> &placed) {
+                         uint64_t contentHash, flatbuffers::FlatBufferBuilder &builder,
+                         std::vector<PlacedTensor> &placed, std::vector<std::string> *names) {
   builder.Clear();
   builder.ForceDefaults(true);
   auto config = buildConfig(module, builder);
@@ -176,6 +177,11 @@ LogicalResult buildModel(ModuleOp module, func::FuncOp forward,
   if (failed(placement))
     return failure();
   placed = std::move(*placement);
+  if (names) {
+    names->clear();
+    for (const PlannedTensor &tensor : plan->tensors)
+      names->push_back(tensor.name);
+  }
 
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
   std::vector<fb::Segment> segments;
@@ -192,7 +198,8 @@ LogicalResult buildModel(ModuleOp module, func::FuncOp forward,
       builder, kFormatVersion, builder.CreateString(options.producer.str()), *config,
       plan->plan, builder.CreateVector(tensors), builder.CreateVectorOfStructs(segments),
       segmentBase, tokenizer, options.requiredCpuFeatures,
-      options.compiledLibrary.empty() ? 0 : builder.CreateString(options.compiledLibrary.str()));
+      options.compiledLibrary.empty() ? 0 : builder.CreateString(options.compiledLibrary.str()),
+      contentHash);
   fb::FinishModelBuffer(builder, model);
   return success();
 }
@@ -246,26 +253,90 @@ void writeTensor(llvm::raw_ostream &os, const PlacedTensor &tensor) {
   }
 }
 
-} // namespace
+/// Hashes what is written to it, chunk by chunk (deterministic: the same
+/// writes give the same hash).
+class HashingStream : public llvm::raw_ostream {
+public:
+  HashingStream() { SetUnbuffered(); }
+  uint64_t hash() const { return state; }
 
-LogicalResult writeModelFile(ModuleOp module, const SafetensorsFile &weights,
-                             StringRef tokenizerModel, const ModelWriterOptions &options,
-                             StringRef outputPath) {
+private:
+  void write_impl(const char *data, size_t size) override {
+    uint64_t chunk = llvm::xxh3_64bits(
+        llvm::ArrayRef(reinterpret_cast<const uint8_t *>(data), size));
+    state = (state ^ chunk) * 0x9E3779B97F4A7C15ull + size;
+    position += size;
+  }
+  uint64_t current_pos() const override { return position; }
+
+  uint64_t state = 0, position = 0;
+};
+
+/// The FlatBuffer and the tensors after it, as the file holds them.
+void streamModel(llvm::raw_ostream &os, const flatbuffers::FlatBufferBuilder &builder,
+                 uint64_t segmentBase, llvm::ArrayRef<PlacedTensor> placed) {
+  os.write(reinterpret_cast<const char *>(builder.GetBufferPointer()), builder.GetSize());
+  uint64_t position = builder.GetSize();
+  for (const PlacedTensor &tensor : placed) {
+    writeZeros(os, segmentBase + tensor.offset - position);
+    writeTensor(os, tensor);
+    position = segmentBase + tensor.offset + tensor.size;
+  }
+}
+
+/// The model file in memory: the final FlatBuffer (segment base and content
+/// hash filled in) and where each tensor's bytes go after it.
+struct BuiltModel {
+  explicit BuiltModel(size_t reserve) : builder(reserve) {}
+  flatbuffers::FlatBufferBuilder builder;
+  std::vector<PlacedTensor> placed;
+  uint64_t segmentBase = 0;
+  ModelImage image;
+};
+
+LogicalResult buildImage(ModuleOp module, const SafetensorsFile &weights, StringRef tokenizerModel,
+                         const ModelWriterOptions &options, BuiltModel &built) {
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   if (!forward)
     return module.emitError("module has no @forward function to translate");
-
-  flatbuffers::FlatBufferBuilder builder(tokenizerModel.size() + (1 << 20));
-  std::vector<PlacedTensor> placed;
-  if (failed(buildModel(module, forward, weights, tokenizerModel, options, 0, builder,
-                        placed)))
+  flatbuffers::FlatBufferBuilder &builder = built.builder;
+  std::vector<std::string> names;
+  if (failed(buildModel(module, forward, weights, tokenizerModel, options, 0, 0, builder,
+                        built.placed, nullptr)))
     return failure();
-  uint64_t segmentBase = llvm::alignTo(builder.GetSize(), kSegmentAlignment);
-  if (failed(buildModel(module, forward, weights, tokenizerModel, options, segmentBase,
-                        builder, placed)))
+  built.segmentBase = llvm::alignTo(builder.GetSize(), kSegmentAlignment);
+  if (failed(buildModel(module, forward, weights, tokenizerModel, options, built.segmentBase, 0,
+                        builder, built.placed, &names)))
     return failure();
-  if (llvm::alignTo(builder.GetSize(), kSegmentAlignment) != segmentBase)
+  HashingStream hasher;
+  streamModel(hasher, builder, built.segmentBase, built.placed);
+  built.image.contentHash = hasher.hash();
+  if (failed(buildModel(module, forward, weights, tokenizerModel, options, built.segmentBase,
+                        built.image.contentHash, builder, built.placed, nullptr)))
+    return failure();
+  if (llvm::alignTo(builder.GetSize(), kSegmentAlignment) != built.segmentBase)
     return module.emitError("model FlatBuffer changed size between builds");
+  for (size_t i = 0; i < built.placed.size(); ++i)
+    built.image.offsets[names[i]] = built.placed[i].offset;
+  return success();
+}
+
+} // namespace
+
+FailureOr<ModelImage> layoutModelFile(ModuleOp module, const SafetensorsFile &weights,
+                                      StringRef tokenizerModel, const ModelWriterOptions &options) {
+  BuiltModel built(tokenizerModel.size() + (1 << 20));
+  if (failed(buildImage(module, weights, tokenizerModel, options, built)))
+    return failure();
+  return std::move(built.image);
+}
+
+LogicalResult writeModelFile(ModuleOp module, const SafetensorsFile &weights,
+                             StringRef tokenizerModel, const ModelWriterOptions &options,
+                             StringRef outputPath, ModelImage *imageOut) {
+  BuiltModel built(tokenizerModel.size() + (1 << 20));
+  if (failed(buildImage(module, weights, tokenizerModel, options, built)))
+    return failure();
 
   auto temp = llvm::sys::fs::TempFile::create(outputPath + ".tmp-%%%%%%");
   if (!temp)
@@ -273,13 +344,7 @@ LogicalResult writeModelFile(ModuleOp module, const SafetensorsFile &weights,
            << outputPath << ": " << llvm::toString(temp.takeError());
   {
     llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
-    os.write(reinterpret_cast<const char *>(builder.GetBufferPointer()), builder.GetSize());
-    uint64_t position = builder.GetSize();
-    for (const PlacedTensor &tensor : placed) {
-      writeZeros(os, segmentBase + tensor.offset - position);
-      writeTensor(os, tensor);
-      position = segmentBase + tensor.offset + tensor.size;
-    }
+    streamModel(os, built.builder, built.segmentBase, built.placed);
     os.flush();
     if (os.has_error()) {
       std::string message = os.error().message();
@@ -292,6 +357,8 @@ LogicalResult writeModelFile(ModuleOp module, const SafetensorsFile &weights,
     std::string message = llvm::toString(std::move(error));
     return module.emitError("cannot create ") << outputPath << ": " << message;
   }
+  if (imageOut)
+    *imageOut = std::move(built.image);
   return success();
 }
 

@@ -29,13 +29,27 @@ struct ModelWriterOptions {
   const llvm::StringMap<QuantizedWeight> *quantized = nullptr;
 };
 
+/// What a compiled forward pass bakes in about the model file it goes with.
+struct ModelImage {
+  /// The file's content hash (Model.content_hash).
+  uint64_t contentHash = 0;
+  /// Each tensor's offset from Model.segment_base, by tensor name.
+  llvm::StringMap<uint64_t> offsets;
+};
+
+/// Lays the model file out without writing it: the facts of `ModelImage`.
+mlir::FailureOr<ModelImage> layoutModelFile(mlir::ModuleOp module, const SafetensorsFile &weights,
+                                            llvm::StringRef tokenizerModel,
+                                            const ModelWriterOptions &options);
+
 /// Writes `module` as a model file at `outputPath`. The file appears only when
 /// complete (written to a temporary beside it, then renamed). Errors are
 /// reported as diagnostics on the offending op.
+/// `image`, when given, receives the layout of the file written.
 mlir::LogicalResult writeModelFile(mlir::ModuleOp module, const SafetensorsFile &weights,
                                    llvm::StringRef tokenizerModel,
                                    const ModelWriterOptions &options,
-                                   llvm::StringRef outputPath);
+                                   llvm::StringRef outputPath, ModelImage *image = nullptr);
 
 } // namespace gemmac
 

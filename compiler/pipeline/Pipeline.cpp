@@ -233,16 +233,22 @@ LogicalResult compileCheckpoint(const CompileOptions &options) {
     return failure();
   if (dumped)
     return success();
-  EmitCOptions emitc = emitCOptionsFor(**module, options.prefillChunk);
+  EmitCOptions emitc = emitCOptionsFor(**module, options.prefillChunk, target);
   std::string command = "gemmac compile" +
                         (options.target.empty() ? "" : " --target " + options.target) +
                         " --prefill-chunk " + std::to_string(options.prefillChunk);
-  if (options.emit == EmitStage::EmitC || options.emit == EmitStage::Cpp)
-    return emitForwardPass(**module, emitc, options.emit == EmitStage::Cpp, command,
-                           options.outputPath);
   ModelWriterOptions writerOptions;
   writerOptions.producer = "gemmac 0.2";
   writerOptions.quantized = &quantized;
+  if (options.emit == EmitStage::EmitC || options.emit == EmitStage::Cpp) {
+    // The code is laid out against the model file it would go with.
+    auto image = layoutModelFile(**module, **weights, tokenizer ? *tokenizer : "", writerOptions);
+    if (failed(image))
+      return failure();
+    emitc.image = &*image;
+    return emitForwardPass(**module, emitc, options.emit == EmitStage::Cpp, command,
+                           options.outputPath);
+  }
   if (!options.target.empty())
     return writeTargetArtifacts(**module, **weights, *tokenizer, writerOptions, emitc, *target,
                                 command, options.outputPath);

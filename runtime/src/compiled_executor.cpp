@@ -23,6 +23,11 @@ gemmac_status CompiledLibrary::open(const ModelFile& file, const Program& progra
   out->reset();
   const flatbuffers::String* name = file.root->compiled_library();
   if (!name || name->size() == 0) return nullptr;
+  // Code is loaded from beside the model only: never a path the file chooses.
+  const std::string bare = name->str();
+  if (bare.find('/') != std::string::npos || bare == "." || bare == ".." || bare.find('\0') != std::string::npos)
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: the compiled library '%s' is not a bare file name", file.path.c_str(),
+                      bare.c_str());
   const size_t slash = file.path.rfind('/');
   std::unique_ptr<CompiledLibrary> library(new CompiledLibrary);
   library->path_ = (slash == std::string::npos ? std::string() : file.path.substr(0, slash + 1)) + name->str();
@@ -33,15 +38,24 @@ gemmac_status CompiledLibrary::open(const ModelFile& file, const Program& progra
     return makeStatus(GEMMAC_DATA_LOSS, "%s: cannot load the compiled forward pass: %s", library->path_.c_str(),
                       dlerror());
   auto abi_version = symbol<uint32_t (*)()>(library->handle_, "gemmac_compiled_abi_version");
+  auto model_hash = symbol<uint64_t (*)()>(library->handle_, "gemmac_compiled_model_hash");
   auto op_count = symbol<uint32_t (*)()>(library->handle_, "gemmac_compiled_op_count");
   auto workspace = symbol<size_t (*)()>(library->handle_, "gemmac_compiled_workspace_floats");
   auto max_tokens = symbol<size_t (*)()>(library->handle_, "gemmac_compiled_max_tokens");
   library->forward_ = symbol<ForwardFn>(library->handle_, "gemmac_compiled_forward");
-  if (!abi_version || !op_count || !workspace || !max_tokens || !library->forward_)
+  library->decode_ = symbol<DecodeFn>(library->handle_, "gemmac_compiled_decode");
+  if (!abi_version || !op_count || !workspace || !max_tokens || !library->forward_ || !library->decode_ ||
+      !model_hash)
     return makeStatus(GEMMAC_DATA_LOSS, "%s: not a gemmac compiled forward pass", library->path_.c_str());
   if (abi_version() != GEMMAC_COMPILED_ABI_VERSION)
     return makeStatus(GEMMAC_DATA_LOSS, "%s: compiled for ABI version %u; this runtime runs version %u",
                       library->path_.c_str(), abi_version(), GEMMAC_COMPILED_ABI_VERSION);
+  if (model_hash() != file.root->content_hash())
+    return makeStatus(GEMMAC_DATA_LOSS,
+                      "%s: built with another compile of the model (content hash %016llx; %s has %016llx): "
+                      "ship the library and the model file of one `gemmac compile`",
+                      library->path_.c_str(), static_cast<unsigned long long>(model_hash()), file.path.c_str(),
+                      static_cast<unsigned long long>(file.root->content_hash()));
   if (op_count() != program.ops().size())
     return makeStatus(GEMMAC_DATA_LOSS, "%s: compiled from a plan of %u ops; the model file has %zu",
                       library->path_.c_str(), op_count(), program.ops().size());
@@ -77,11 +91,9 @@ gemmac_status CompiledExecutor::create(const Program& program, const CompiledLib
     return makeStatus(GEMMAC_RESOURCE_EXHAUSTED,
                       "out of memory allocating activations and KV caches for a context of %zu", max_context);
   }
-  // What the generated code reads by plan op: norm gains and the embedding table.
+  // What the generated code reads by plan op: the norm gains, widened at load.
   for (const PreparedOp& prepared : program.ops())
-    executor->op_data_.push_back(prepared.table ? prepared.table->data
-                                 : prepared.norm_weight.empty() ? nullptr
-                                                                : prepared.norm_weight.data());
+    executor->op_data_.push_back(prepared.norm_weight.empty() ? nullptr : prepared.norm_weight.data());
   executor->pool_ = pthreadpool_create(num_threads);
   if (!executor->pool_) return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "cannot create a pool of %zu threads", num_threads);
   gemmac_compiled_ctx& ctx = executor->ctx_;
@@ -92,6 +104,7 @@ gemmac_status CompiledExecutor::create(const Program& program, const CompiledLib
     return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "out of memory allocating attention scratch");
   }
   ctx.workspace = executor->workspace_.data();
+  ctx.weights = program.segmentBase();
   ctx.scores = executor->scores_.data();
   ctx.op_data = executor->op_data_.data();
   ctx.kv_keys = executor->keys_.data();
@@ -123,7 +136,10 @@ void CompiledExecutor::parallelize(void* runtime, gemmac_compiled_task_fn task, 
 
 gemmac_status CompiledExecutor::step(const int32_t* ids, size_t count, int64_t first_position,
                                      size_t first_logit_row, float* logits) {
-  library_.forward()(&ctx_, ids, count, first_position, first_logit_row, logits);
+  if (count == 1 && first_logit_row == 0)
+    library_.decode()(&ctx_, ids, first_position, logits);
+  else
+    library_.forward()(&ctx_, ids, count, first_position, first_logit_row, logits);
   gemmac_status status = linear_status_;
   linear_status_ = nullptr;
   return status;

@@ -1,7 +1,7 @@
 // The compiled forward pass: a target library (libmodel_<target>.so, emitted
 // by `gemmac compile --target`) named by the model file and found beside it,
-// run over one session's workspace and KV caches. Weights stay with the
-// Program: the library calls back for matrix products (XNNPACK).
+// run over one session's workspace and KV caches. It reads quantized weights
+// in place from the mapped file and calls back only for f32 / bf16 products.
 #ifndef GEMMAC_RUNTIME_SRC_COMPILED_EXECUTOR_H_
 #define GEMMAC_RUNTIME_SRC_COMPILED_EXECUTOR_H_
 
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "compiled_abi.h"
+#include "gemmac/compiled_abi.h"
 #include "kv_cache.h"
 #include "program.h"
 
@@ -23,17 +23,20 @@ namespace gemmac {
 class CompiledLibrary {
  public:
   using ForwardFn = void (*)(const gemmac_compiled_ctx*, const int32_t*, size_t, int64_t, size_t, float*);
+  using DecodeFn = void (*)(const gemmac_compiled_ctx*, const int32_t*, int64_t, float*);
 
   /// Loads the library the model file names, if any: *out stays NULL when the
   /// file names none or it is not beside the model (the portable executor
-  /// runs). A library that is present but unusable (wrong ABI version, another
-  /// plan) fails with GEMMAC_DATA_LOSS.
+  /// runs). A library that is present but unusable (wrong ABI version, built
+  /// with another compile of the model: its content hash differs) fails with
+  /// GEMMAC_DATA_LOSS, and so does a library name that is not a bare file name.
   static gemmac_status open(const ModelFile& file, const Program& program, std::unique_ptr<CompiledLibrary>* out);
   ~CompiledLibrary();
   CompiledLibrary(const CompiledLibrary&) = delete;
   CompiledLibrary& operator=(const CompiledLibrary&) = delete;
 
   ForwardFn forward() const { return forward_; }
+  DecodeFn decode() const { return decode_; }
   size_t workspaceFloats() const { return workspace_floats_; }
   size_t maxTokens() const { return max_tokens_; }
   const std::string& path() const { return path_; }
@@ -43,6 +46,7 @@ class CompiledLibrary {
   void* handle_ = nullptr;
   std::string path_;
   ForwardFn forward_ = nullptr;
+  DecodeFn decode_ = nullptr;
   size_t workspace_floats_ = 0;
   size_t max_tokens_ = 0;
 };

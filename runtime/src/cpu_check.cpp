@@ -4,7 +4,6 @@
 #include "targets/CpuFeatures.h"
 
 namespace gemmac {
-namespace {
 
 uint32_t hostCpuFeatures() {
   uint32_t features = 0;
@@ -15,13 +14,15 @@ uint32_t hostCpuFeatures() {
   if (__builtin_cpu_supports("avx512f")) features |= GEMMAC_CPU_X86_AVX512F;
   if (__builtin_cpu_supports("avx512vnni")) features |= GEMMAC_CPU_X86_AVX512VNNI;
   if (__builtin_cpu_supports("avx512bf16")) features |= GEMMAC_CPU_X86_AVX512BF16;
+  if (__builtin_cpu_supports("avx512bw")) features |= GEMMAC_CPU_X86_AVX512BW;
+  if (__builtin_cpu_supports("avx512dq")) features |= GEMMAC_CPU_X86_AVX512DQ;
+  if (__builtin_cpu_supports("avx512vl")) features |= GEMMAC_CPU_X86_AVX512VL;
+  if (__builtin_cpu_supports("f16c")) features |= GEMMAC_CPU_X86_F16C;
 #elif defined(__aarch64__)
   features |= GEMMAC_CPU_ARM_NEON;  // mandatory in AArch64
 #endif
   return features;
 }
-
-}  // namespace
 
 gemmac_status checkCpuFeatures(uint32_t required, const char* path) {
   const uint32_t missing = required & ~hostCpuFeatures();

@@ -12,6 +12,9 @@ namespace gemmac {
 /// any of `required` (gemmac_cpu_feature bits); `path` names the model.
 gemmac_status checkCpuFeatures(uint32_t required, const char* path);
 
+/// The gemmac_cpu_feature bits this CPU has.
+uint32_t hostCpuFeatures();
+
 }  // namespace gemmac
 
 #endif  // GEMMAC_RUNTIME_SRC_CPU_CHECK_H_

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <exception>
 
+#include "cpu_check.h"
 #include "kernels.h"
 #include "status.h"
+#include "targets/CpuFeatures.h"
 
 namespace gemmac {
 
@@ -14,6 +16,23 @@ gemmac_status Executor::create(const Program& program, size_t max_context, size_
   try {
     for (size_t width : program.bufferWidths()) executor->buffers_.emplace_back(width * prefill_chunk);
     executor->norm_scratch_.resize(program.normScratchWidth() * prefill_chunk);
+    // RoPE angles: one table of cos/sin rows per (theta, head_dim), rebuilt
+    // for each step's positions and shared by every layer's q and k.
+    for (const PreparedOp& prepared : program.ops()) {
+      float theta = 0.0f;
+      size_t head_dim = 0;
+      if (prepared.kind == schema::OpKind::RopeOp) {
+        theta = prepared.op->kind_as_RopeOp()->theta();
+        head_dim = static_cast<size_t>(prepared.op->kind_as_RopeOp()->head_dim());
+      } else if (prepared.kind == schema::OpKind::RmsNormRopeOp) {
+        theta = prepared.op->kind_as_RmsNormRopeOp()->theta();
+        head_dim = static_cast<size_t>(prepared.op->kind_as_RmsNormRopeOp()->head_dim());
+      } else {
+        continue;
+      }
+      if (!executor->ropeRows(theta, head_dim))
+        executor->rope_tables_.push_back({theta, head_dim, std::vector<float>(prefill_chunk * head_dim)});
+    }
     GEMMAC_RETURN_IF_ERROR(
         createKvCaches(program.plan(), max_context, prefill_chunk, &executor->caches_, &executor->max_slots_));
   } catch (const std::exception&) {  // bad_alloc, or length_error for absurd sizes
@@ -23,7 +42,16 @@ gemmac_status Executor::create(const Program& program, size_t max_context, size_
   executor->pool_ = pthreadpool_create(num_threads);
   if (!executor->pool_) return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "cannot create a pool of %zu threads", num_threads);
   try {
-    executor->scores_.resize(pthreadpool_get_threads_count(executor->pool_) * executor->max_slots_);
+    // Decode splits one query's keys into a range per thread; each range keeps
+    // its partial results (gemmac_attention_range_floats) until the merge.
+    size_t range_floats = 0;
+    for (const PreparedOp& prepared : program.ops())
+      if (prepared.kind == schema::OpKind::AttentionOp) {
+        const schema::AttentionOp& attention = *prepared.op->kind_as_AttentionOp();
+        range_floats = std::max(range_floats, static_cast<size_t>(attention.num_heads()) *
+                                                  (static_cast<size_t>(attention.head_dim()) + 2));
+      }
+    executor->scores_.resize(pthreadpool_get_threads_count(executor->pool_) * range_floats);
   } catch (const std::exception&) {
     return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "out of memory allocating attention scratch");
   }
@@ -55,26 +83,19 @@ void embed(const TensorView& table, float scale, const int32_t* ids, size_t coun
 
 namespace {
 
-// Query rows [start, start + count) of one attention op, as one pool task.
-struct AttentionTask {
-  gemmac_attention_params params;
-  const float* q;
-  float* out;
-  size_t q_width;
-  int64_t first_position;
-  const float* keys;
-  const float* values;
-  float* scores;  // one row of max_slots floats per tile
-  size_t max_slots;
-  size_t tile;
-
-  static void run(void* context, size_t start, size_t count) {
-    const AttentionTask& task = *static_cast<const AttentionTask*>(context);
-    gemmac_attention_generic(&task.params, task.q + start * task.q_width, count,
-                             task.first_position + static_cast<int64_t>(start), task.keys, task.values,
-                             task.scores + (start / task.tile) * task.max_slots, task.out + start * task.q_width);
-  }
-};
+// The attention variant this CPU runs best, chosen once.
+gemmac_attention_partial_fn hostAttentionKernel() {
+  static const gemmac_attention_partial_fn kernel = [] {
+#if defined(__x86_64__)
+    const uint32_t features = hostCpuFeatures();
+    if (features & GEMMAC_CPU_X86_AVX512F) return gemmac_attention_partial_x86_avx512;
+    const uint32_t avx2 = GEMMAC_CPU_X86_AVX2 | GEMMAC_CPU_X86_FMA;
+    if ((features & avx2) == avx2) return gemmac_attention_partial_x86_avx2;
+#endif
+    return gemmac_attention_partial_generic;
+  }();
+  return kernel;
+}
 
 }  // namespace
 
@@ -83,31 +104,35 @@ gemmac_status Executor::runAttention(const schema::Op& op, size_t count, int64_t
   const auto& in = *op.inputs();
   KvCache& cache = caches_[attention.cache()];
   cache.write(buffer(in[1]), buffer(in[2]), count, first_position);
-  AttentionTask task;
-  task.params.num_heads = static_cast<size_t>(attention.num_heads());
-  task.params.num_kv_heads = static_cast<size_t>(attention.num_kv_heads());
-  task.params.head_dim = static_cast<size_t>(attention.head_dim());
-  task.params.scale = attention.scale();
-  task.params.softcap = attention.softcap();
-  task.params.window = attention.window();
-  task.params.slots = cache.slots();
-  task.q = buffer(in[0]);
-  task.out = buffer(op.outputs()->Get(0));
-  task.q_width = width(in[0]);
-  task.first_position = first_position;
-  task.keys = cache.keys();
-  task.values = cache.values();
-  task.scores = scores_.data();
-  task.max_slots = max_slots_;
-  // One tile of query rows per thread; the caches are only read.
-  const size_t threads = pthreadpool_get_threads_count(pool_);
-  task.tile = (count + threads - 1) / threads;
-  pthreadpool_parallelize_1d_tile_1d(pool_, &AttentionTask::run, &task, count, task.tile, 0);
+  gemmac_attention_params params;
+  params.num_heads = static_cast<size_t>(attention.num_heads());
+  params.num_kv_heads = static_cast<size_t>(attention.num_kv_heads());
+  params.head_dim = static_cast<size_t>(attention.head_dim());
+  params.scale = attention.scale();
+  params.softcap = attention.softcap();
+  params.window = attention.window();
+  params.slots = cache.slots();
+  // Decode: the query's keys split into a range per thread, merged after;
+  // prefill: tiles of query rows. The caches are only read.
+  gemmac_attention_task task;
+  gemmac_attention_task_init(&task, hostAttentionKernel(), &params, buffer(in[0]), count, first_position,
+                             cache.keys(), cache.values(), buffer(op.outputs()->Get(0)),
+                             pthreadpool_get_threads_count(pool_), scores_.data(), scores_.size());
+  pthreadpool_parallelize_1d_tile_1d(pool_, &gemmac_attention_task_run, &task, task.items, task.tile, 0);
+  gemmac_attention_task_finish(&task);
+  return nullptr;
+}
+
+const float* Executor::ropeRows(float theta, size_t head_dim) const {
+  for (const RopeTable& table : rope_tables_)
+    if (table.theta == theta && table.head_dim == head_dim) return table.rows.data();
   return nullptr;
 }
 
 gemmac_status Executor::step(const int32_t* ids, size_t count, int64_t first_position, size_t first_logit_row,
                              float* logits) {
+  for (RopeTable& table : rope_tables_)
+    gemmac_rope_build_table_generic(table.theta, table.head_dim, first_position, count, table.rows.data());
   for (const PreparedOp& prepared : program_.ops()) {
     const schema::Op& op = *prepared.op;
     const auto& in = *op.inputs();
@@ -129,8 +154,9 @@ gemmac_status Executor::step(const int32_t* ids, size_t count, int64_t first_pos
         break;
       case schema::OpKind::RopeOp: {
         const schema::RopeOp& rope = *op.kind_as_RopeOp();
-        gemmac_rope_generic(buffer(in[0]), count, width(out), static_cast<size_t>(rope.head_dim()), first_position,
-                            rope.theta(), buffer(out));
+        const size_t head_dim = static_cast<size_t>(rope.head_dim());
+        gemmac_rope_table_generic(buffer(in[0]), count, width(out), head_dim, ropeRows(rope.theta(), head_dim),
+                                  buffer(out));
         break;
       }
       case schema::OpKind::AttentionOp:

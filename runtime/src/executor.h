@@ -40,6 +40,8 @@ class Executor {
   float* buffer(uint32_t value) { return buffers_[program_.valueBuffers()[value]].data(); }
   size_t width(uint32_t value) const { return static_cast<size_t>(program_.plan().values()->Get(value)->width()); }
   gemmac_status runAttention(const schema::Op& op, size_t count, int64_t first_position);
+  /// The step's RoPE cos/sin rows for (theta, head_dim), built once per step.
+  const float* ropeRows(float theta, size_t head_dim) const;
   /// The compiler's fused ops (executor_fused.cpp); false if `prepared` is not one.
   bool runFused(const PreparedOp& prepared, size_t count, int64_t first_position, gemmac_status* status);
 
@@ -48,8 +50,14 @@ class Executor {
   std::vector<std::vector<float>> buffers_;
   std::vector<KvCache> caches_;
   size_t max_slots_ = 0;       // rows of the largest cache
-  std::vector<float> scores_;  // attention scratch: one row of max_slots_ per thread
+  std::vector<float> scores_;  // attention scratch: a decode key range's partial results per thread
   std::vector<float> norm_scratch_;  // a FusedLinearOp's normalized input, prefill_chunk rows
+  struct RopeTable {
+    float theta;  // as the plan stores it
+    size_t head_dim;
+    std::vector<float> rows;  // prefill_chunk rows of head_dim: the step's positions
+  };
+  std::vector<RopeTable> rope_tables_;  // one per distinct (theta, head_dim) of the plan's rope ops
 };
 
 }  // namespace gemmac

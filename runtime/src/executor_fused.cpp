@@ -21,24 +21,19 @@ bool Executor::runFused(const PreparedOp& prepared, size_t count, int64_t first_
                                 fused.norm_eps(), fused.norm_unit_offset() ? 1.0f : 0.0f, norm_scratch_.data());
         x = norm_scratch_.data();
       }
-      for (size_t i = 0; i < prepared.linears.size(); ++i) {
-        *status = prepared.linears[i]->run(x, count, buffer(out[static_cast<uint32_t>(i)]), pool_);
-        if (*status) return true;
-      }
+      std::vector<float*> outs;
+      for (uint32_t i = 0; i < out.size(); ++i) outs.push_back(buffer(out[i]));
+      *status = Linear::runAll(prepared.linears, x, count, outs.data(), pool_);
       return true;
     }
-    case schema::OpKind::GeluTanhMulOp: {
-      float* result = buffer(out[0]);
-      gemmac_gelu_tanh_generic(buffer(in[0]), count * width(out[0]), result);
-      gemmac_mul_generic(result, buffer(in[1]), count * width(out[0]), result);
+    case schema::OpKind::GeluTanhMulOp:
+      gemmac_gelu_tanh_mul_generic(buffer(in[0]), buffer(in[1]), count * width(out[0]), buffer(out[0]));
       return true;
-    }
     case schema::OpKind::AddRmsNormOp: {
       const schema::AddRmsNormOp& add_norm = *op.kind_as_AddRmsNormOp();
-      float* sum = buffer(out[0]);
-      gemmac_add_generic(buffer(in[0]), buffer(in[1]), count * width(out[0]), sum);
-      gemmac_rms_norm_generic(sum, prepared.norm_weight.data(), count, width(out[0]), prepared.norm_weight.size(),
-                              add_norm.eps(), add_norm.unit_offset() ? 1.0f : 0.0f, buffer(out[1]));
+      gemmac_add_rms_norm_generic(buffer(in[0]), buffer(in[1]), prepared.norm_weight.data(), count, width(out[0]),
+                                  prepared.norm_weight.size(), add_norm.eps(), add_norm.unit_offset() ? 1.0f : 0.0f,
+                                  buffer(out[0]), buffer(out[1]));
       return true;
     }
     case schema::OpKind::RmsNormRopeOp: {
@@ -47,8 +42,8 @@ bool Executor::runFused(const PreparedOp& prepared, size_t count, int64_t first_
       gemmac_rms_norm_generic(buffer(in[0]), prepared.norm_weight.data(), count, width(out[0]),
                               prepared.norm_weight.size(), norm_rope.eps(), norm_rope.unit_offset() ? 1.0f : 0.0f,
                               result);
-      gemmac_rope_generic(result, count, width(out[0]), static_cast<size_t>(norm_rope.head_dim()), first_position,
-                          norm_rope.theta(), result);
+      const size_t head_dim = static_cast<size_t>(norm_rope.head_dim());
+      gemmac_rope_table_generic(result, count, width(out[0]), head_dim, ropeRows(norm_rope.theta(), head_dim), result);
       return true;
     }
     default:

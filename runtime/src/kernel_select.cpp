@@ -1,9 +1,19 @@
 #include "kernel_select.h"
 
+#include "cpu_check.h"
+#include "targets/CpuFeatures.h"
+
 namespace gemmac {
 
 gemmac_linear_q_fn selectLinearKernel(schema::DType dtype) {
-  return dtype == schema::DType::Q4G32 ? gemmac_linear_q4g32_generic : gemmac_linear_q8g32_generic;
+  const bool q4 = dtype == schema::DType::Q4G32;
+#if defined(__x86_64__)
+  const uint32_t features = hostCpuFeatures();
+  if (features & GEMMAC_CPU_X86_AVX512F) return q4 ? gemmac_linear_q4g32_x86_avx512 : gemmac_linear_q8g32_x86_avx512;
+  const uint32_t avx2 = GEMMAC_CPU_X86_AVX2 | GEMMAC_CPU_X86_FMA | GEMMAC_CPU_X86_F16C;
+  if ((features & avx2) == avx2) return q4 ? gemmac_linear_q4g32_x86_avx2 : gemmac_linear_q8g32_x86_avx2;
+#endif
+  return q4 ? gemmac_linear_q4g32_generic : gemmac_linear_q8g32_generic;
 }
 
 }  // namespace gemmac

@@ -1,5 +1,6 @@
 #include "linear.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernel_select.h"
@@ -43,34 +44,40 @@ Linear::~Linear() {
 
 namespace {
 
-// Output features [start, start + count) of one quantized product, as one pool task.
-struct QuantizedTask {
-  gemmac_linear_q_fn kernel;
-  const uint8_t* weight;
-  size_t n, k;
-  const float* x;
-  size_t m;
-  float* out;
-
-  static void run(void* context, size_t start, size_t count) {
-    const QuantizedTask& task = *static_cast<const QuantizedTask*>(context);
-    task.kernel(task.weight, task.n, task.k, task.x, task.m, start, start + count, task.out + start, task.n);
-  }
-};
+// Runs the products over the pool, one contiguous range of output features per
+// thread: decode then streams each weight row exactly once.
+void runProducts(const gemmac_q_products& products, pthreadpool_t pool) {
+  const size_t features = gemmac_q_products_features(&products);
+  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t tile = (features + threads - 1) / threads;
+  pthreadpool_parallelize_1d_tile_1d(pool, gemmac_q_products_run, const_cast<gemmac_q_products*>(&products), features,
+                                     tile, 0);
+}
 
 }  // namespace
 
-gemmac_status Linear::runQuantized(const float* x, size_t rows, float* out, pthreadpool_t pool) const {
-  QuantizedTask task{kernel_, quantized_, out_features_, in_features_, x, rows, out};
-  // One contiguous range of rows per thread: decode streams each weight once.
-  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
-  const size_t tile = (out_features_ + threads - 1) / threads;
-  pthreadpool_parallelize_1d_tile_1d(pool, &QuantizedTask::run, &task, out_features_, tile, 0);
+gemmac_status Linear::runAll(const std::vector<std::unique_ptr<Linear>>& linears, const float* x, size_t rows,
+                             float* const* outs, pthreadpool_t pool) {
+  const bool fusable = !linears.empty() && std::all_of(linears.begin(), linears.end(), [&](const auto& linear) {
+    return linear->quantized_ && linear->kernel_ == linears[0]->kernel_ &&
+           linear->in_features_ == linears[0]->in_features_;
+  });
+  if (!fusable) {
+    for (size_t i = 0; i < linears.size(); ++i) GEMMAC_RETURN_IF_ERROR(linears[i]->run(x, rows, outs[i], pool));
+    return nullptr;
+  }
+  std::vector<gemmac_q_product> parts;
+  for (size_t i = 0; i < linears.size(); ++i) parts.push_back({linears[i]->quantized_, linears[i]->out_features_, outs[i]});
+  runProducts({linears[0]->kernel_, linears[0]->in_features_, x, rows, parts.data(), parts.size()}, pool);
   return nullptr;
 }
 
 gemmac_status Linear::run(const float* x, size_t rows, float* out, pthreadpool_t pool) const {
-  if (quantized_) return runQuantized(x, rows, out, pool);
+  if (quantized_) {
+    const gemmac_q_product part = {quantized_, out_features_, out};
+    runProducts({kernel_, in_features_, x, rows, &part, 1}, pool);
+    return nullptr;
+  }
   xnn_status status = xnn_setup_fully_connected_nc_f32(op_, rows, x, out, pool);
   if (status == xnn_status_success) status = xnn_run_operator(op_, pool);
   if (status != xnn_status_success)

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "kernels.h"
 #include "model_file.h"
@@ -28,6 +29,10 @@ class Linear {
 
   /// out[rows, out_features] = x[rows, in_features] @ W^T, split over the pool's threads.
   gemmac_status run(const float* x, size_t rows, float* out, pthreadpool_t pool) const;
+  /// outs[i] = x @ W_i^T for every linear of one input (a fused q/k/v or
+  /// gate/up): quantized weights of one type run as one product, in one dispatch.
+  static gemmac_status runAll(const std::vector<std::unique_ptr<Linear>>& linears, const float* x, size_t rows,
+                              float* const* outs, pthreadpool_t pool);
 
   /// XNNPACK's setup stores the buffer pointers in the operator, so such a
   /// product must not run on two threads at once; quantized products may.
@@ -35,7 +40,6 @@ class Linear {
 
  private:
   Linear() = default;
-  gemmac_status runQuantized(const float* x, size_t rows, float* out, pthreadpool_t pool) const;
 
   xnn_operator_t op_ = nullptr;       // f32 / bf16 weights
   const uint8_t* quantized_ = nullptr;  // q8g32 / q4g32 weights, in the mapped file

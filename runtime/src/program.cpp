@@ -27,6 +27,7 @@ void widenNormWeight(const TensorView& weight, std::vector<float>* out) {
 gemmac_status Program::create(const ModelFile& file, std::unique_ptr<Program>* out) {
   std::unique_ptr<Program> program(new Program);
   program->plan_ = file.root->plan();
+  program->segment_base_ = file.file->data() + file.root->segment_base();
   // Widening scratch for the largest bf16 linear weight (uninitialized: it is
   // overwritten); quantized weights are used in place and need none.
   size_t scratch_size = 0;

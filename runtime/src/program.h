@@ -31,6 +31,8 @@ class Program {
   static gemmac_status create(const ModelFile& file, std::unique_ptr<Program>* out);
 
   const schema::Plan& plan() const { return *plan_; }
+  /// The model file's segment area, where the weights are (Model.segment_base).
+  const uint8_t* segmentBase() const { return segment_base_; }
   const std::vector<PreparedOp>& ops() const { return ops_; }
   /// Buffer index of every value (kOutputBuffer for the plan output).
   const std::vector<int32_t>& valueBuffers() const { return value_buffers_; }
@@ -47,6 +49,7 @@ class Program {
   void assignBuffers();
 
   const schema::Plan* plan_ = nullptr;
+  const uint8_t* segment_base_ = nullptr;
   std::vector<PreparedOp> ops_;
   std::vector<int32_t> value_buffers_;
   std::vector<size_t> buffer_widths_;

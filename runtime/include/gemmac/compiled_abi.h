@@ -6,20 +6,24 @@
  *
  * The library exports, with C linkage:
  *   uint32_t gemmac_compiled_abi_version(void);    GEMMAC_COMPILED_ABI_VERSION
+ *   uint64_t gemmac_compiled_model_hash(void);     Model.content_hash of the file it was built with
  *   uint32_t gemmac_compiled_op_count(void);       plan ops it was compiled from
  *   size_t gemmac_compiled_workspace_floats(void); activation workspace it needs
  *   size_t gemmac_compiled_max_tokens(void);       the largest step it plans for
  *   void gemmac_compiled_forward(const gemmac_compiled_ctx* ctx, const int32_t* ids,
  *                                size_t tokens, int64_t first_position,
- *                                size_t first_logit_row, float* logits);
+ *                                size_t first_logit_row, float* logits);   a prefill step
+ *   void gemmac_compiled_decode(const gemmac_compiled_ctx* ctx, const int32_t* id,
+ *                               int64_t position, float* logits);          one token
  *
- * Weights stay with the runtime, addressed by plan op index (the model file's
- * Plan.ops, which the compiler numbers the same way): the big matrix products
- * call back into the runtime (XNNPACK), norm gains and the embedding table are
- * handed over as pointers.
+ * Quantized weights are read in place: the generated code knows each one's
+ * offset in the model file's segment area (ctx->weights) and calls the
+ * target's kernels on it directly. Only f32 / bf16 products call back into the
+ * runtime (XNNPACK); norm gains, widened to f32 at load, are handed over by
+ * plan op index (the model file's Plan.ops, which the compiler numbers the same way).
  */
-#ifndef GEMMAC_RUNTIME_SRC_COMPILED_ABI_H_
-#define GEMMAC_RUNTIME_SRC_COMPILED_ABI_H_
+#ifndef GEMMAC_COMPILED_ABI_H_
+#define GEMMAC_COMPILED_ABI_H_
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,10 +34,11 @@
 extern "C" {
 #endif
 
-#define GEMMAC_COMPILED_ABI_VERSION 2u
+#define GEMMAC_COMPILED_ABI_VERSION 3u
 
-/* out[rows, out_features] = x @ W^T for output `output` of plan op `op`. A
- * failure is kept by the runtime and reported when the forward pass returns. */
+/* out[rows, out_features] = x @ W^T for output `output` of plan op `op` (f32 /
+ * bf16 weights). A failure is kept by the runtime and reported when the
+ * forward pass returns. */
 typedef void (*gemmac_compiled_linear_fn)(void* runtime, uint32_t op, uint32_t output, const float* x,
                                           size_t rows, float* out);
 
@@ -45,10 +50,11 @@ typedef void (*gemmac_compiled_parallelize_fn)(void* runtime, gemmac_compiled_ta
 
 typedef struct gemmac_compiled_ctx {
   float* workspace;           /* gemmac_compiled_workspace_floats() floats */
-  float* scores;              /* attention scratch: `threads` rows of scores_stride floats */
-  size_t scores_stride;       /* rows of the largest KV cache */
+  float* scores;              /* attention scratch: `threads` rows of scores_stride floats; decode splits */
+  size_t scores_stride;       /* its keys across threads when they hold gemmac_attention_range_floats each */
   size_t threads;
-  const void* const* op_data; /* by plan op: the f32 norm gain of a norm op, the table of the embed op */
+  const uint8_t* weights;     /* the model file's segment area (Model.segment_base), mapped */
+  const void* const* op_data; /* by plan op: the f32 norm gain of a norm op */
   float* const* kv_keys;      /* by KV cache: [slots, num_kv_heads * head_dim] */
   float* const* kv_values;
   gemmac_compiled_linear_fn linear;
@@ -67,26 +73,66 @@ static inline const float* gemmac_compiled_norm_weight(const gemmac_compiled_ctx
   return (const float*)ctx->op_data[op];
 }
 
-static inline void gemmac_compiled_embed_bf16(const gemmac_compiled_ctx* ctx, uint32_t op, size_t rows, size_t width,
-                                              const int32_t* ids, size_t tokens, float scale, float* out) {
+/* The embedding table is read in place at `offset` in the segment area. */
+static inline void gemmac_compiled_embed_bf16(const gemmac_compiled_ctx* ctx, uint64_t offset, size_t rows,
+                                              size_t width, const int32_t* ids, size_t tokens, float scale,
+                                              float* out) {
   (void)rows; /* a row-major table needs only its width */
-  gemmac_embed_bf16_generic((const uint16_t*)ctx->op_data[op], width, ids, tokens, scale, out);
+  gemmac_embed_bf16_generic((const uint16_t*)(ctx->weights + offset), width, ids, tokens, scale, out);
 }
 
-static inline void gemmac_compiled_embed_f32(const gemmac_compiled_ctx* ctx, uint32_t op, size_t rows, size_t width,
-                                             const int32_t* ids, size_t tokens, float scale, float* out) {
+static inline void gemmac_compiled_embed_f32(const gemmac_compiled_ctx* ctx, uint64_t offset, size_t rows,
+                                             size_t width, const int32_t* ids, size_t tokens, float scale,
+                                             float* out) {
   (void)rows;
-  gemmac_embed_f32_generic((const float*)ctx->op_data[op], width, ids, tokens, scale, out);
+  gemmac_embed_f32_generic((const float*)(ctx->weights + offset), width, ids, tokens, scale, out);
 }
 
-static inline void gemmac_compiled_embed_q8g32(const gemmac_compiled_ctx* ctx, uint32_t op, size_t rows, size_t width,
-                                               const int32_t* ids, size_t tokens, float scale, float* out) {
-  gemmac_embed_q8g32_generic((const uint8_t*)ctx->op_data[op], rows, width, ids, tokens, scale, out);
+static inline void gemmac_compiled_embed_q8g32(const gemmac_compiled_ctx* ctx, uint64_t offset, size_t rows,
+                                               size_t width, const int32_t* ids, size_t tokens, float scale,
+                                               float* out) {
+  gemmac_embed_q8g32_generic(ctx->weights + offset, rows, width, ids, tokens, scale, out);
 }
 
-static inline void gemmac_compiled_embed_q4g32(const gemmac_compiled_ctx* ctx, uint32_t op, size_t rows, size_t width,
-                                               const int32_t* ids, size_t tokens, float scale, float* out) {
-  gemmac_embed_q4g32_generic((const uint8_t*)ctx->op_data[op], rows, width, ids, tokens, scale, out);
+static inline void gemmac_compiled_embed_q4g32(const gemmac_compiled_ctx* ctx, uint64_t offset, size_t rows,
+                                               size_t width, const int32_t* ids, size_t tokens, float scale,
+                                               float* out) {
+  gemmac_embed_q4g32_generic(ctx->weights + offset, rows, width, ids, tokens, scale, out);
+}
+
+/* Quantized products of one input, in one parallel dispatch over their
+ * output features (one contiguous range per thread). */
+static inline void gemmac_compiled_products(const gemmac_compiled_ctx* ctx, const gemmac_q_products* products) {
+  const size_t features = gemmac_q_products_features(products);
+  const size_t tile = (features + ctx->threads - 1) / ctx->threads;
+  ctx->parallelize(ctx->runtime, gemmac_q_products_run, (void*)products, features, tile);
+}
+
+/* x [tokens, k] times one to three quantized weights at offsets of the segment area. */
+static inline void gemmac_compiled_linear_q1(const gemmac_compiled_ctx* ctx, gemmac_linear_q_fn kernel, size_t k,
+                                             const float* x, size_t tokens, uint64_t offset0, size_t n0,
+                                             float* out0) {
+  const gemmac_q_product parts[1] = {{ctx->weights + offset0, n0, out0}};
+  const gemmac_q_products products = {kernel, k, x, tokens, parts, 1};
+  gemmac_compiled_products(ctx, &products);
+}
+
+static inline void gemmac_compiled_linear_q2(const gemmac_compiled_ctx* ctx, gemmac_linear_q_fn kernel, size_t k,
+                                             const float* x, size_t tokens, uint64_t offset0, size_t n0, float* out0,
+                                             uint64_t offset1, size_t n1, float* out1) {
+  const gemmac_q_product parts[2] = {{ctx->weights + offset0, n0, out0}, {ctx->weights + offset1, n1, out1}};
+  const gemmac_q_products products = {kernel, k, x, tokens, parts, 2};
+  gemmac_compiled_products(ctx, &products);
+}
+
+static inline void gemmac_compiled_linear_q3(const gemmac_compiled_ctx* ctx, gemmac_linear_q_fn kernel, size_t k,
+                                             const float* x, size_t tokens, uint64_t offset0, size_t n0, float* out0,
+                                             uint64_t offset1, size_t n1, float* out1, uint64_t offset2, size_t n2,
+                                             float* out2) {
+  const gemmac_q_product parts[3] = {
+      {ctx->weights + offset0, n0, out0}, {ctx->weights + offset1, n1, out1}, {ctx->weights + offset2, n2, out2}};
+  const gemmac_q_products products = {kernel, k, x, tokens, parts, 3};
+  gemmac_compiled_products(ctx, &products);
 }
 
 static inline void gemmac_compiled_linear(const gemmac_compiled_ctx* ctx, uint32_t op, uint32_t output,
@@ -103,34 +149,24 @@ static inline void gemmac_compiled_logits(const gemmac_compiled_ctx* ctx, uint32
   if (softcap > 0.0f) gemmac_softcap_generic(logits, (tokens - first_row) * vocab, softcap);
 }
 
-/* Query rows [start, start + count) of one attention op, as one parallel task. */
-typedef struct gemmac_compiled_attention_task {
-  const gemmac_attention_params* params;
-  const float* q;
-  float* out;
-  size_t q_width;
-  int64_t first_position;
-  const float* keys;
-  const float* values;
-  float* scores;
-  size_t scores_stride;
-  size_t tile;
-} gemmac_compiled_attention_task;
-
-static inline void gemmac_compiled_attention_tile(void* context, size_t start, size_t count) {
-  const gemmac_compiled_attention_task* task = (const gemmac_compiled_attention_task*)context;
-  gemmac_attention_generic(task->params, task->q + start * task->q_width, count,
-                           task->first_position + (int64_t)start, task->keys, task->values,
-                           task->scores + (start / task->tile) * task->scores_stride,
-                           task->out + start * task->q_width);
+/* The same with the quantized head at `offset` ([vocab, width]). */
+static inline void gemmac_compiled_logits_q(const gemmac_compiled_ctx* ctx, gemmac_linear_q_fn kernel,
+                                            uint64_t offset, const float* x, size_t width, size_t vocab,
+                                            size_t tokens, size_t first_row, float* logits, float softcap) {
+  if (!logits || first_row >= tokens) return;
+  gemmac_compiled_linear_q1(ctx, kernel, width, x + first_row * width, tokens - first_row, offset, vocab, logits);
+  if (softcap > 0.0f) gemmac_softcap_generic(logits, (tokens - first_row) * vocab, softcap);
 }
 
 /* Stores the step's keys and values in cache `cache` (position p in row
- * p % slots), then attends over it, one tile of query rows per thread. */
-static inline void gemmac_compiled_attention(const gemmac_compiled_ctx* ctx, uint32_t cache, size_t num_heads,
-                                             size_t num_kv_heads, size_t head_dim, float scale, float softcap,
-                                             int64_t window, size_t slots, const float* q, const float* k,
-                                             const float* v, size_t tokens, int64_t first_position,
+ * p % slots), then attends over it with `kernel`, the target's partial pass
+ * (gemmac_attention_partial_<variant>, chosen at compile time): a decode
+ * step splits its keys into a range per thread (partials in ctx->scores,
+ * merged after), a prefill step tiles its query rows (gemmac_attention_task). */
+static inline void gemmac_compiled_attention(const gemmac_compiled_ctx* ctx, gemmac_attention_partial_fn kernel,
+                                             uint32_t cache, size_t num_heads, size_t num_kv_heads, size_t head_dim,
+                                             float scale, float softcap, int64_t window, size_t slots, const float* q,
+                                             const float* k, const float* v, size_t tokens, int64_t first_position,
                                              float* out) {
   const size_t row = num_kv_heads * head_dim;
   float* keys = ctx->kv_keys[cache];
@@ -142,15 +178,16 @@ static inline void gemmac_compiled_attention(const gemmac_compiled_ctx* ctx, uin
       values[slot * row + i] = v[t * row + i];
     }
   }
-  gemmac_attention_params params = {num_heads, num_kv_heads, head_dim, scale, softcap, window, slots};
-  const size_t tile = (tokens + ctx->threads - 1) / ctx->threads;
-  gemmac_compiled_attention_task task = {&params, q, out, num_heads * head_dim, first_position,
-                                         keys, values, ctx->scores, ctx->scores_stride, tile};
-  ctx->parallelize(ctx->runtime, gemmac_compiled_attention_tile, &task, tokens, tile);
+  const gemmac_attention_params params = {num_heads, num_kv_heads, head_dim, scale, softcap, window, slots};
+  gemmac_attention_task task;
+  gemmac_attention_task_init(&task, kernel, &params, q, tokens, first_position, keys, values, out, ctx->threads,
+                             ctx->scores, ctx->threads * ctx->scores_stride);
+  ctx->parallelize(ctx->runtime, gemmac_attention_task_run, &task, task.items, task.tile);
+  gemmac_attention_task_finish(&task);
 }
 
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
 
-#endif /* GEMMAC_RUNTIME_SRC_COMPILED_ABI_H_ */
+#endif /* GEMMAC_COMPILED_ABI_H_ */

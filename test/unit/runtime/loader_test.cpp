@@ -143,6 +143,18 @@ TEST(Loader, RefusesALibraryThatIsNotACompiledForwardPass) {
   EXPECT_NE(result.message.find("cannot load the compiled forward pass"), std::string::npos) << result.message;
 }
 
+// Code is loaded only from a bare file name beside the model, whatever a
+// crafted file names: a path elsewhere is refused before anything is opened.
+TEST(Loader, RefusesALibraryNameThatIsAPath) {
+  for (const char* name : {"../libmodel_x86_64-avx2.so", "/tmp/libmodel.so", "sub/libmodel.so", "..", "."}) {
+    ModelSpec spec = smallSpec();
+    spec.compiled_library = name;
+    LoadResult result = loadBytes(serialize(spec));
+    EXPECT_EQ(result.code, GEMMAC_DATA_LOSS) << name;
+    EXPECT_NE(result.message.find("is not a bare file name"), std::string::npos) << result.message;
+  }
+}
+
 TEST(Loader, EveryTruncationFails) {
   std::vector<uint8_t> bytes = serialize(smallSpec());
   for (size_t length = 0; length < bytes.size(); ++length) {
