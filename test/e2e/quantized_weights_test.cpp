@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "kernels.h"
-#include "model_file.h"
+#include "loader/model_file.h"
 #include "test/support/json_reader.h"
 
 namespace gemmac::test {

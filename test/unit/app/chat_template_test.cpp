@@ -1,4 +1,4 @@
-#include "chat_template.h"
+#include "llm/chat_template.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "tokenizer.h"
+#include "llm/tokenizer.h"
 
 #include <gtest/gtest.h>
 

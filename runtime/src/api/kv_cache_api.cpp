@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "kv_cache.h"
-#include "model.h"
-#include "status.h"
+#include "exec/kv_cache.h"
+#include "api/model.h"
+#include "api/status.h"
 
 extern "C" gemmac_status gemmac_model_get_kv_caches(const gemmac_model* model, int32_t max_context,
                                                     int32_t prefill_chunk, gemmac_kv_cache_info* caches,

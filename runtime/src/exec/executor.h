@@ -11,8 +11,8 @@
 #include <memory>
 #include <vector>
 
-#include "kv_cache.h"
-#include "program.h"
+#include "exec/kv_cache.h"
+#include "exec/program.h"
 
 namespace gemmac {
 

@@ -1,6 +1,6 @@
-#include "cpu_check.h"
+#include "loader/cpu_check.h"
 
-#include "status.h"
+#include "api/status.h"
 #include "targets/CpuFeatures.h"
 
 namespace gemmac {

@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "chat_template.h"
-#include "model.h"
-#include "session.h"
-#include "status.h"
-#include "tokenizer.h"
+#include "llm/chat_template.h"
+#include "api/model.h"
+#include "api/session.h"
+#include "api/status.h"
+#include "llm/tokenizer.h"
 
 namespace gemmac {
 namespace {

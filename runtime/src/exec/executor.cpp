@@ -1,11 +1,11 @@
-#include "executor.h"
+#include "exec/executor.h"
 
 #include <algorithm>
 #include <exception>
 
-#include "cpu_check.h"
+#include "loader/cpu_check.h"
 #include "kernels.h"
-#include "status.h"
+#include "api/status.h"
 #include "targets/CpuFeatures.h"
 
 namespace gemmac {

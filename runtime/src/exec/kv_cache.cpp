@@ -1,9 +1,9 @@
-#include "kv_cache.h"
+#include "exec/kv_cache.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "status.h"
+#include "api/status.h"
 
 namespace gemmac {
 namespace {

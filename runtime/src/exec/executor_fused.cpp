@@ -1,9 +1,9 @@
 // The compiler's fused ops (gemma-fuse-* passes), executed by composing the
 // generic kernels: each fused op saves a round trip of its intermediate
 // through a plan value; a compiled (EmitC) forward pass can do better.
-#include "executor.h"
+#include "exec/executor.h"
 #include "kernels.h"
-#include "status.h"
+#include "api/status.h"
 
 namespace gemmac {
 

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "gemmac/compiled_abi.h"
-#include "kv_cache.h"
-#include "program.h"
+#include "exec/kv_cache.h"
+#include "exec/program.h"
 
 namespace gemmac {
 

@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "model.h"
-#include "output_buffer.h"
-#include "status.h"
-#include "tokenizer.h"
+#include "api/model.h"
+#include "llm/output_buffer.h"
+#include "api/status.h"
+#include "llm/tokenizer.h"
 
 extern "C" gemmac_status gemmac_model_tokenize(const gemmac_model* model, const char* text,
                                                size_t text_length, int32_t* ids, size_t capacity,

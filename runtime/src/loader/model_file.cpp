@@ -1,4 +1,4 @@
-#include "model_file.h"
+#include "loader/model_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -9,9 +9,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "plan_check.h"
+#include "loader/plan_check.h"
 #include "kernels.h"
-#include "status.h"
+#include "api/status.h"
 
 namespace gemmac {
 

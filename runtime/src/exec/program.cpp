@@ -1,9 +1,9 @@
-#include "program.h"
+#include "exec/program.h"
 
 #include <algorithm>
 
 #include "kernels.h"
-#include "status.h"
+#include "api/status.h"
 
 namespace gemmac {
 namespace {

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "gemmac/gemmac.h"
-#include "compiled_executor.h"
-#include "model_file.h"
-#include "program.h"
-#include "tokenizer.h"
+#include "exec/compiled_executor.h"
+#include "loader/model_file.h"
+#include "exec/program.h"
+#include "llm/tokenizer.h"
 
 struct gemmac_model_s {
   /// NULL when the file embeds no tokenizer (id-level use only, e.g. tests).

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "gemmac/gemmac.h"
-#include "status.h"
+#include "api/status.h"
 
 struct gemmac_sampler_s {
   gemmac_sampler_options options;

@@ -1,10 +1,10 @@
-#include "linear.h"
+#include "exec/linear.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "kernel_select.h"
-#include "status.h"
+#include "exec/kernel_select.h"
+#include "api/status.h"
 
 namespace gemmac {
 

@@ -9,8 +9,8 @@
 #include <memory>
 #include <vector>
 
-#include "linear.h"
-#include "model_file.h"
+#include "exec/linear.h"
+#include "loader/model_file.h"
 
 namespace gemmac {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "status.h"
+#include "api/status.h"
 
 namespace gemmac {
 

@@ -3,7 +3,7 @@
 #ifndef GEMMAC_RUNTIME_SRC_PLAN_CHECK_H_
 #define GEMMAC_RUNTIME_SRC_PLAN_CHECK_H_
 
-#include "model_file.h"
+#include "loader/model_file.h"
 
 namespace gemmac {
 

@@ -1,4 +1,4 @@
-#include "status.h"
+#include "api/status.h"
 
 #include <cstdarg>
 #include <cstdio>

@@ -1,10 +1,10 @@
-#include "plan_check.h"
+#include "loader/plan_check.h"
 
 #include <cstdarg>
 #include <cstdio>
 #include <string>
 
-#include "status.h"
+#include "api/status.h"
 
 namespace gemmac {
 namespace {

@@ -1,4 +1,4 @@
-#include "compiled_executor.h"
+#include "exec/compiled_executor.h"
 
 #include <dlfcn.h>
 #include <sys/stat.h>
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <exception>
 
-#include "status.h"
+#include "api/status.h"
 
 namespace gemmac {
 namespace {

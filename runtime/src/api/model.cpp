@@ -1,10 +1,10 @@
 // gemmac_model_load / free / get_info.
-#include "model.h"
+#include "api/model.h"
 
 #include <exception>
 
-#include "cpu_check.h"
-#include "status.h"
+#include "loader/cpu_check.h"
+#include "api/status.h"
 
 namespace {
 

@@ -6,10 +6,10 @@
 #include <cstddef>
 #include <memory>
 
-#include "compiled_executor.h"
-#include "executor.h"
+#include "exec/compiled_executor.h"
+#include "exec/executor.h"
 #include "gemmac/gemmac.h"
-#include "model.h"
+#include "api/model.h"
 
 struct gemmac_session_s {
   gemmac_model* model = nullptr;

@@ -1,14 +1,14 @@
 // gemmac_session_*: option defaults, argument checks (all before any state
 // changes), and chunking of prompts into executor steps.
-#include "session.h"
+#include "api/session.h"
 
 #include <algorithm>
 #include <mutex>
 #include <exception>
 #include <thread>
 
-#include "kv_cache.h"
-#include "status.h"
+#include "exec/kv_cache.h"
+#include "api/status.h"
 
 namespace {
 

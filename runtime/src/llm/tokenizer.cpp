@@ -1,8 +1,8 @@
-#include "tokenizer.h"
+#include "llm/tokenizer.h"
 
 #include <sentencepiece_processor.h>
 
-#include "status.h"
+#include "api/status.h"
 #include "utf8.h"
 
 namespace gemmac {

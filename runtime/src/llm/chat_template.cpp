@@ -1,10 +1,10 @@
-#include "chat_template.h"
+#include "llm/chat_template.h"
 
 #include <cstring>
 #include <string_view>
 
-#include "output_buffer.h"
-#include "status.h"
+#include "llm/output_buffer.h"
+#include "api/status.h"
 
 namespace gemmac {
 namespace {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "kernels.h"
-#include "model_file.h"
+#include "loader/model_file.h"
 
 namespace gemmac {
 

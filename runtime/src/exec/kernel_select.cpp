@@ -1,6 +1,6 @@
-#include "kernel_select.h"
+#include "exec/kernel_select.h"
 
-#include "cpu_check.h"
+#include "loader/cpu_check.h"
 #include "targets/CpuFeatures.h"
 
 namespace gemmac {
