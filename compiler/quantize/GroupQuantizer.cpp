@@ -52,15 +52,18 @@ struct GroupCode {
 /// What the runtime computes for a level: (float)level * f16 scale, in f32.
 float dequantize(int level, float scale) { return static_cast<float>(level) * scale; }
 
+/// Round half away from zero (std::lround's rule), inline.
+int roundLevel(float x) { return static_cast<int>(x + (x < 0.0f ? -0.5f : 0.5f)); }
+
 /// Levels for `scale` (clamped to [lo, hi]) and the squared error they give.
 void encode(const float *v, uint16_t scale16, int lo, int hi, GroupCode &code) {
   code.scale = scale16;
-  float scale = gemmac_f16_to_f32_generic(scale16);
+  const float scale = gemmac_f16_to_f32_generic(scale16);
+  const float inverse = scale == 0.0f ? 0.0f : 1.0f / scale;
   double error = 0;
   bool exact = true;
   for (int i = 0; i < kGroup; ++i) {
-    long level = scale == 0.0f ? 0 : std::lround(v[i] / scale);
-    level = std::min<long>(hi, std::max<long>(lo, level));
+    int level = std::min(hi, std::max(lo, roundLevel(v[i] * inverse)));
     code.levels[i] = static_cast<int8_t>(level);
     float value = dequantize(level, scale);
     double diff = static_cast<double>(value) - v[i];
@@ -75,6 +78,19 @@ void encode(const float *v, uint16_t scale16, int lo, int hi, GroupCode &code) {
 /// peak of either sign take the extra level lo (Q4_0's trick).
 bool usableScale(float scale) { return std::isfinite(scale) && scale != 0.0f; }
 
+/// Whether every value is exactly level * scale with a level in [lo, hi];
+/// most candidate scales fail on the first values, so this stops early.
+bool reproduces(const float *v, float scale, int lo, int hi) {
+  const float inverse = 1.0f / scale;
+  for (int i = 0; i < kGroup; ++i) {
+    int level = roundLevel(v[i] * inverse);
+    float value = dequantize(level, scale);
+    if (level < lo || level > hi || std::memcmp(&value, &v[i], sizeof(float)) != 0)
+      return false;
+  }
+  return true;
+}
+
 /// Looks for a scale under which every value is exactly level * scale with
 /// levels in [lo, hi]. The value of largest magnitude, `peak`, has some level
 /// L != 0, so scale = peak / L for one L in [lo, hi]: try them all, positive
@@ -85,20 +101,24 @@ bool findGrid(const float *v, float peak, int lo, int hi, GroupCode &code) {
       if (level == 0 || (peak / static_cast<float>(level) > 0.0f) != positive)
         continue;
       uint16_t scale16 = gemmac_f32_to_f16_generic(peak / static_cast<float>(level));
-      if (!usableScale(gemmac_f16_to_f32_generic(scale16)))
+      float scale = gemmac_f16_to_f32_generic(scale16);
+      if (!usableScale(scale) || !reproduces(v, scale, lo, hi))
         continue;
       encode(v, scale16, lo, hi, code);
-      if (code.exact)
-        return true;
+      return true;
     }
   }
   return false;
 }
 
 /// The scale with the least squared error among a few candidates around the
-/// range-filling one, each refined by least squares (the optimum for its levels).
+/// range-filling ones (the peak at the lowest or the highest level), each
+/// refined by least squares (the optimum for its levels). int8 has levels to
+/// spare, so only the range-filling scales are tried there.
 void roundBest(const float *v, float peak, int lo, int hi, GroupCode &best) {
-  static const float fills[] = {1.0f, 0.97f, 0.94f, 0.9f, 0.85f, 0.8f, 0.75f};
+  static const float int4Fills[] = {1.0f, 0.95f, 0.9f, 0.85f};
+  static const float int8Fills[] = {1.0f};
+  llvm::ArrayRef<float> fills = hi <= 7 ? llvm::ArrayRef<float>(int4Fills) : llvm::ArrayRef<float>(int8Fills);
   GroupCode code;
   for (int side : {lo, hi}) {
     for (float fill : fills) {
