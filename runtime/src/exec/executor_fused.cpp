@@ -1,9 +1,11 @@
 // The compiler's fused ops (gemma-fuse-* passes), executed by composing the
 // generic kernels: each fused op saves a round trip of its intermediate
 // through a plan value; a compiled (EmitC) forward pass can do better.
+#include <algorithm>
+
+#include "api/status.h"
 #include "exec/executor.h"
 #include "kernels.h"
-#include "api/status.h"
 
 namespace gemmac {
 
@@ -21,9 +23,17 @@ bool Executor::runFused(const PreparedOp& prepared, size_t count, int64_t first_
                                 fused.norm_eps(), fused.norm_unit_offset() ? 1.0f : 0.0f, norm_scratch_.data());
         x = norm_scratch_.data();
       }
-      std::vector<float*> outs;
-      for (uint32_t i = 0; i < out.size(); ++i) outs.push_back(buffer(out[i]));
-      *status = Linear::runAll(prepared.linears, x, count, outs.data(), pool_);
+      // In groups of up to Linear::kMaxFused products (q/k/v: one group).
+      for (size_t first = 0; first < prepared.linears.size() && !*status; first += Linear::kMaxFused) {
+        const Linear* linears[Linear::kMaxFused];
+        float* outs[Linear::kMaxFused];
+        const size_t n = std::min(Linear::kMaxFused, prepared.linears.size() - first);
+        for (size_t i = 0; i < n; ++i) {
+          linears[i] = prepared.linears[first + i].get();
+          outs[i] = buffer(out[static_cast<uint32_t>(first + i)]);
+        }
+        *status = Linear::runAll(linears, outs, n, x, count, pool_);
+      }
       return true;
     }
     case schema::OpKind::GeluTanhMulOp:

@@ -56,19 +56,18 @@ void runProducts(const gemmac_q_products& products, pthreadpool_t pool) {
 
 }  // namespace
 
-gemmac_status Linear::runAll(const std::vector<std::unique_ptr<Linear>>& linears, const float* x, size_t rows,
-                             float* const* outs, pthreadpool_t pool) {
-  const bool fusable = !linears.empty() && std::all_of(linears.begin(), linears.end(), [&](const auto& linear) {
-    return linear->quantized_ && linear->kernel_ == linears[0]->kernel_ &&
-           linear->in_features_ == linears[0]->in_features_;
+gemmac_status Linear::runAll(const Linear* const* linears, float* const* outs, size_t count, const float* x,
+                             size_t rows, pthreadpool_t pool) {
+  const bool fusable = count > 0 && count <= kMaxFused && std::all_of(linears, linears + count, [&](const Linear* l) {
+    return l->quantized_ && l->kernel_ == linears[0]->kernel_ && l->in_features_ == linears[0]->in_features_;
   });
   if (!fusable) {
-    for (size_t i = 0; i < linears.size(); ++i) GEMMAC_RETURN_IF_ERROR(linears[i]->run(x, rows, outs[i], pool));
+    for (size_t i = 0; i < count; ++i) GEMMAC_RETURN_IF_ERROR(linears[i]->run(x, rows, outs[i], pool));
     return nullptr;
   }
-  std::vector<gemmac_q_product> parts;
-  for (size_t i = 0; i < linears.size(); ++i) parts.push_back({linears[i]->quantized_, linears[i]->out_features_, outs[i]});
-  runProducts({linears[0]->kernel_, linears[0]->in_features_, x, rows, parts.data(), parts.size()}, pool);
+  gemmac_q_product parts[kMaxFused];
+  for (size_t i = 0; i < count; ++i) parts[i] = {linears[i]->quantized_, linears[i]->out_features_, outs[i]};
+  runProducts({linears[0]->kernel_, linears[0]->in_features_, x, rows, parts, count}, pool);
   return nullptr;
 }
 

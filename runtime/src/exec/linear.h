@@ -9,7 +9,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <vector>
 
 #include "kernels.h"
 #include "loader/model_file.h"
@@ -29,10 +28,13 @@ class Linear {
 
   /// out[rows, out_features] = x[rows, in_features] @ W^T, split over the pool's threads.
   gemmac_status run(const float* x, size_t rows, float* out, pthreadpool_t pool) const;
-  /// outs[i] = x @ W_i^T for every linear of one input (a fused q/k/v or
-  /// gate/up): quantized weights of one type run as one product, in one dispatch.
-  static gemmac_status runAll(const std::vector<std::unique_ptr<Linear>>& linears, const float* x, size_t rows,
-                              float* const* outs, pthreadpool_t pool);
+  /// The most products runAll fuses into one dispatch (q/k/v are three).
+  static constexpr size_t kMaxFused = 8;
+  /// outs[i] = x @ W_i^T for `count` (<= kMaxFused) linears of one input (a
+  /// fused q/k/v or gate/up): quantized weights of one type run as one
+  /// product, in one dispatch. Allocates nothing.
+  static gemmac_status runAll(const Linear* const* linears, float* const* outs, size_t count, const float* x,
+                              size_t rows, pthreadpool_t pool);
 
   /// XNNPACK's setup stores the buffer pointers in the operator, so such a
   /// product must not run on two threads at once; quantized products may.
