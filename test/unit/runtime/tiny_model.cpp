@@ -10,6 +10,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "kernels.h"
+
 namespace gemmac::test {
 namespace {
 
@@ -71,8 +73,23 @@ uint16_t toBf16(float value) {
   return static_cast<uint16_t>(bits >> 16);
 }
 
+// Random q4g32 levels, and per-group f16 scales giving about `stddev`
+// (uniform levels in [-8, 7] have a standard deviation of ~4.6).
+TensorSpec randomQ4Tensor(std::mt19937& rng, const std::string& name, std::vector<int64_t> shape, float stddev) {
+  const size_t n = static_cast<size_t>(shape[0]), k = static_cast<size_t>(shape[1]);
+  TensorSpec tensor{name, schema::DType::Q4G32, shape, std::vector<uint8_t>(gemmac_q4g32_bytes(n, k))};
+  for (size_t i = 0; i < n * k / 2; ++i) tensor.bytes[i] = static_cast<uint8_t>(rng());
+  std::uniform_real_distribution<float> spread(0.5f, 1.5f);
+  for (size_t g = 0; g < n * k / GEMMAC_QUANT_GROUP; ++g) {
+    uint16_t scale = gemmac_f32_to_f16_generic(stddev / 4.6f * spread(rng));
+    std::memcpy(&tensor.bytes[n * k / 2 + 2 * g], &scale, 2);
+  }
+  return tensor;
+}
+
 TensorSpec randomTensor(std::mt19937& rng, const std::string& name, std::vector<int64_t> shape, float stddev,
                         schema::DType dtype) {
+  if (dtype == schema::DType::Q4G32) return randomQ4Tensor(rng, name, std::move(shape), stddev);
   std::normal_distribution<float> dist(0.0f, stddev);
   size_t numel = 1;
   for (int64_t d : shape) numel *= static_cast<size_t>(d);
@@ -91,6 +108,17 @@ TensorSpec randomTensor(std::mt19937& rng, const std::string& name, std::vector<
 }
 
 std::vector<double> tensorValues(const TensorSpec& tensor) {
+  if (tensor.dtype == schema::DType::Q4G32) {
+    // The kernels' dequantization is the definition of the format.
+    const size_t n = static_cast<size_t>(tensor.shape[0]), k = static_cast<size_t>(tensor.shape[1]);
+    std::vector<float> row(k);
+    std::vector<double> out;
+    for (size_t j = 0; j < n; ++j) {
+      gemmac_dequantize_row_q4g32_generic(tensor.bytes.data(), n, k, j, 1.0f, row.data());
+      out.insert(out.end(), row.begin(), row.end());
+    }
+    return out;
+  }
   size_t size = tensor.dtype == schema::DType::BF16 ? 2 : 4;
   std::vector<double> out(tensor.bytes.size() / size);
   for (size_t i = 0; i < out.size(); ++i) {
@@ -138,7 +166,7 @@ ModelSpec makeTinyModel(const TinyConfig& c) {
   spec.head_dim = c.head_dim;
   spec.max_context = c.max_context;
   spec.sliding_window = c.window;
-  const auto bf16 = c.f32_weights ? schema::DType::F32 : schema::DType::BF16;
+  const auto bf16 = c.q4_weights ? schema::DType::Q4G32 : c.f32_weights ? schema::DType::F32 : schema::DType::BF16;
   const auto f32 = schema::DType::F32;
   auto tensor = [&](const std::string& name, std::vector<int64_t> shape, float stddev, schema::DType dtype) {
     spec.tensors.push_back(randomTensor(rng, name, std::move(shape), stddev, dtype));

@@ -1,7 +1,7 @@
 // Test-only .gmf writer: a ModelSpec spells out every table of the file so that
 // tests can corrupt any field, and makeTinyModel builds a small random Gemma 3
-// (bf16 weights, the plan the compiler emits) with a double-precision forward
-// pass as the independent reference.
+// (bf16, f32 or q4g32 weights, the plan the compiler emits) with a
+// double-precision forward pass as the independent reference.
 #ifndef GEMMAC_TEST_UNIT_RUNTIME_TINY_MODEL_H_
 #define GEMMAC_TEST_UNIT_RUNTIME_TINY_MODEL_H_
 
@@ -58,6 +58,7 @@ struct TinyConfig {
   int32_t global_every = 2;  // layer i is global when (i + 1) % global_every == 0
   uint32_t seed = 1;
   bool f32_weights = false;  // embedding and linear weights in f32 instead of bf16
+  bool q4_weights = false;   // embedding and linear weights as q4g32 (random levels and f16 scales)
 };
 
 ModelSpec makeTinyModel(const TinyConfig& config);
