@@ -17,7 +17,8 @@ typedef struct gemmac_target {
   const char* features;   /* further clang -m flags, space separated */
   uint32_t cpu_features;  /* gemmac_cpu_feature bits the compiled code needs (all -march implies) */
   const char* kernel_variant; /* the kernels the code calls: gemmac_linear_q4g32_<variant>,
-                                 ..._q8g32_<variant> and gemmac_attention_partial_<variant> */
+                                 ..._q8g32_<variant>, gemmac_attention_partial_<variant> and
+                                 gemmac_attention_partial_f16_<variant> */
   const char* kernel_sources; /* their sources beyond generic/, under runtime/kernels/ */
 } gemmac_target;
 

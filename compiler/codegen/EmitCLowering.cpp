@@ -329,11 +329,15 @@ LogicalResult ForwardLowering::lowerOp(Operation *op, uint32_t index) {
             b.getStringAttr(llvm::formatv(
                 "// layer {0}: {1} attention, window {2}, {3} KV cache of {4} slots", layer++,
                 window ? "sliding-window" : "global", window, ring ? "ring" : "full", *slots)));
-        // The target's attention pass, chosen ahead of time like its products.
+        // The target's attention passes, chosen ahead of time like its
+        // products: one for f32 and one for f16 KV rows, since the row type
+        // is a session option the runtime picks by.
         std::string kernel = "gemmac_attention_partial_" + options.kernelVariant;
+        std::string kernelF16 = "gemmac_attention_partial_f16_" + options.kernelVariant;
         CallArgs args(b);
         args.value(ctx)
             .opaque(kernel)
+            .opaque(kernelF16)
             .integer(attention.getKvCache())
             .integer(attention.getNumHeads())
             .integer(attention.getNumKvHeads())

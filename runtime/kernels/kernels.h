@@ -60,6 +60,68 @@ void gemmac_mul_generic(const float* a, const float* b, size_t count, float* out
 /* x = cap * tanh(x / cap), in place. */
 void gemmac_softcap_generic(float* x, size_t count, float cap);
 
+/* ---- IEEE binary16 <-> f32 ---------------------------------------------------
+ * The definitions, inline and free of branches so that loops over them
+ * vectorize (the f16 KV-cache store and the generic f16 attention pass).
+ * f16 -> f32 is exact. f32 -> f16 rounds to nearest even (exact when
+ * representable); |f| >= 65520 gives inf, NaN the quiet NaN 0x7e00 (with the
+ * sign). No intermediate is an f32 subnormal, so flush-to-zero and
+ * denormals-are-zero modes do not change the results. */
+static inline uint32_t gemmac_f32_bits(float f) {
+  uint32_t u;
+  __builtin_memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+static inline float gemmac_f32_from_bits(uint32_t u) {
+  float f;
+  __builtin_memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+static inline float gemmac_f16_to_f32(uint16_t h) {
+  const uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+  const uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  /* Zero or subnormal: mant * 2^-24 is exact (and normal) in f32. */
+  const uint32_t small = gemmac_f32_bits((float)mant * 0x1p-24f);
+  /* Inf or nan keep the payload; a normal number is rebiased. */
+  const uint32_t large = exp == 0x1f ? 0x7f800000 | mant << 13 : (exp + 127 - 15) << 23 | mant << 13;
+  return gemmac_f32_from_bits(sign | (exp == 0 ? small : large));
+}
+
+static inline uint16_t gemmac_f32_to_f16(float f) {
+  const uint32_t bits = gemmac_f32_bits(f), a = bits & 0x7fffffff;
+  const uint32_t sign = (bits >> 16) & 0x8000;
+  /* |f| >= 65536, inf or nan. */
+  const uint32_t huge = a > 0x7f800000 ? 0x7e00 : 0x7c00;
+  /* Below 2^-14, a subnormal or zero result: adding 0.5 puts the f16 quantum
+   * 2^-24 at the last mantissa bit of the sum, so the f32 addition does the
+   * round to nearest even. */
+  const uint32_t small = gemmac_f32_bits(gemmac_f32_from_bits(a) + 0.5f) - 0x3f000000;
+  /* Rebias the exponent and round the 13 dropped bits to nearest even; a carry
+   * out of the mantissa bumps the exponent, up to inf for [65520, 65536). */
+  const uint32_t normal = (a + ((uint32_t)(15 - 127) << 23) + 0xfff + ((a >> 13) & 1)) >> 13;
+  return (uint16_t)(sign | (a >= 0x47800000 ? huge : a < 0x38800000 ? small : normal));
+}
+
+/* ---- KV cache rows -----------------------------------------------------------
+ * The keys and values of past positions, [slots, num_kv_heads * head_dim] each,
+ * position p in row p % slots (a ring buffer and a full cache are the same
+ * thing). Elements are f32 (the exact mode) or IEEE binary16 (half the memory,
+ * rounded once when stored; a session option). */
+typedef enum gemmac_kv_type {
+  GEMMAC_KV_F32 = 0,
+  GEMMAC_KV_F16 = 1,
+} gemmac_kv_type;
+
+static inline size_t gemmac_kv_element_bytes(gemmac_kv_type type) { return type == GEMMAC_KV_F16 ? 2 : 4; }
+
+/* Stores the rows k and v [tokens, row] of positions first_position... in
+ * k_cache and v_cache ([slots, row] elements of `type` each); f16 elements are
+ * gemmac_f32_to_f16 of the f32 ones. */
+void gemmac_kv_store_generic(gemmac_kv_type type, const float* k, const float* v, size_t tokens, size_t row,
+                             int64_t first_position, size_t slots, void* k_cache, void* v_cache);
+
 typedef struct gemmac_attention_params {
   size_t num_heads;
   size_t num_kv_heads; /* num_heads % num_kv_heads == 0 */
@@ -73,11 +135,14 @@ typedef struct gemmac_attention_params {
 /* ---- Attention -------------------------------------------------------------
  * Causal grouped-query attention over a KV cache of `slots` rows
  * ([slots, num_kv_heads, head_dim] each for keys and values; position s in row
- * s % slots, so a ring buffer and a full cache are the same thing). The query
+ * s % slots, so a ring buffer and a full cache are the same thing), f32 or f16
+ * (gemmac_kv_type: each partial pass below reads one type). The query
  * at position p sees the keys at positions [gemmac_attention_first_key(p), p];
  * query head h reads KV head h / (num_heads / num_kv_heads). With
  *   s_j = softcap(scale * q . k_j)   (softcap(x) = cap * tanh(x / cap); none when cap is 0)
- * the output is sum_j exp(s_j - max) v_j / sum_j exp(s_j - max), in f32.
+ * the output is sum_j exp(s_j - max) v_j / sum_j exp(s_j - max), in f32 (f16
+ * elements are widened exactly, so an f16 pass computes what the f32 pass does
+ * on the rounded rows).
  *
  * Every variant is built from one primitive, the partial pass: the query heads
  * of one KV head (at most GEMMAC_ATTENTION_MAX_GROUP at a time, so the KV rows
@@ -115,25 +180,37 @@ static inline void gemmac_attention_ring_runs(size_t slots, int64_t begin, int64
  * positions [key_begin, key_end), which the caller ensures are visible to the
  * query and still in the cache (key_end - key_begin <= slots). Updates max[n],
  * sum[n] and acc[n][head_dim] as described above (gemmac_attention_start sets
- * them to the state before any key). */
+ * them to the state before any key). The caches hold f32 elements for
+ * gemmac_attention_partial_<variant> and IEEE f16 ones for
+ * gemmac_attention_partial_f16_<variant>: one function type for both, so the
+ * row, split and task helpers below serve either. */
 typedef void (*gemmac_attention_partial_fn)(const gemmac_attention_params* params, size_t kv_head, const float* q,
-                                            size_t n, int64_t key_begin, int64_t key_end, const float* k_cache,
-                                            const float* v_cache, float* max, float* sum, float* acc);
+                                            size_t n, int64_t key_begin, int64_t key_end, const void* k_cache,
+                                            const void* v_cache, float* max, float* sum, float* acc);
 /* The state before any key: max = -inf, sum = 0, acc = 0 for n heads. */
 void gemmac_attention_start(size_t n, size_t head_dim, float* max, float* sum, float* acc);
 /* The definition: portable C (blocks of keys, online softmax, libm exp). */
 void gemmac_attention_partial_generic(const gemmac_attention_params* params, size_t kv_head, const float* q, size_t n,
-                                      int64_t key_begin, int64_t key_end, const float* k_cache, const float* v_cache,
+                                      int64_t key_begin, int64_t key_end, const void* k_cache, const void* v_cache,
                                       float* max, float* sum, float* acc);
+void gemmac_attention_partial_f16_generic(const gemmac_attention_params* params, size_t kv_head, const float* q,
+                                          size_t n, int64_t key_begin, int64_t key_end, const void* k_cache,
+                                          const void* v_cache, float* max, float* sum, float* acc);
 /* x86-64 builds only (x86_64/attention_*.c); the caller checks the CPU.
- * AVX2 + FMA (head_dim % 8 != 0 falls back to the generic pass). */
+ * AVX2 + FMA + F16C (head_dim % 8 != 0 falls back to the generic pass). */
 void gemmac_attention_partial_x86_avx2(const gemmac_attention_params* params, size_t kv_head, const float* q, size_t n,
-                                       int64_t key_begin, int64_t key_end, const float* k_cache, const float* v_cache,
+                                       int64_t key_begin, int64_t key_end, const void* k_cache, const void* v_cache,
                                        float* max, float* sum, float* acc);
+void gemmac_attention_partial_f16_x86_avx2(const gemmac_attention_params* params, size_t kv_head, const float* q,
+                                           size_t n, int64_t key_begin, int64_t key_end, const void* k_cache,
+                                           const void* v_cache, float* max, float* sum, float* acc);
 /* AVX-512F (any head_dim, tails by masks). */
 void gemmac_attention_partial_x86_avx512(const gemmac_attention_params* params, size_t kv_head, const float* q,
-                                         size_t n, int64_t key_begin, int64_t key_end, const float* k_cache,
-                                         const float* v_cache, float* max, float* sum, float* acc);
+                                         size_t n, int64_t key_begin, int64_t key_end, const void* k_cache,
+                                         const void* v_cache, float* max, float* sum, float* acc);
+void gemmac_attention_partial_f16_x86_avx512(const gemmac_attention_params* params, size_t kv_head, const float* q,
+                                             size_t n, int64_t key_begin, int64_t key_end, const void* k_cache,
+                                             const void* v_cache, float* max, float* sum, float* acc);
 
 /* Whole attention of `tokens` queries at positions first_position.. whose keys
  * and values are already in the caches, with `partial`: tiles of query rows,
@@ -141,10 +218,10 @@ void gemmac_attention_partial_x86_avx512(const gemmac_attention_params* params, 
  * per tile, not once per row). q and out are [tokens, num_heads * head_dim]
  * and must not overlap. */
 void gemmac_attention_rows(gemmac_attention_partial_fn partial, const gemmac_attention_params* params, const float* q,
-                           size_t tokens, int64_t first_position, const float* k_cache, const float* v_cache,
+                           size_t tokens, int64_t first_position, const void* k_cache, const void* v_cache,
                            float* out);
 
-/* gemmac_attention_rows with each variant's partial pass. `scores` is no
+/* gemmac_attention_rows with each variant's f32 partial pass. `scores` is no
  * longer used (the passes keep their scores on the stack; it may be NULL). */
 void gemmac_attention_generic(const gemmac_attention_params* params, const float* q,
                               size_t tokens, int64_t first_position, const float* k_cache,
@@ -165,8 +242,8 @@ static inline size_t gemmac_attention_range_floats(const gemmac_attention_params
 /* The partial results of key range r of a split query: max[num_heads],
  * sum[num_heads], acc[num_heads][head_dim] at scratch + r * range_floats. */
 void gemmac_attention_split(gemmac_attention_partial_fn partial, const gemmac_attention_params* params,
-                            const float* q, int64_t position, size_t ranges, size_t range, const float* k_cache,
-                            const float* v_cache, float* scratch);
+                            const float* q, int64_t position, size_t ranges, size_t range, const void* k_cache,
+                            const void* v_cache, float* scratch);
 /* Merges the `ranges` partial results in scratch into the output row
  * out[num_heads * head_dim] of the query. */
 void gemmac_attention_merge(const gemmac_attention_params* params, size_t ranges, const float* scratch, float* out);
@@ -187,8 +264,8 @@ typedef struct gemmac_attention_task {
   float* out;
   size_t tokens;
   int64_t first_position;
-  const float* k_cache;
-  const float* v_cache;
+  const void* k_cache; /* the element type `partial` reads */
+  const void* v_cache;
   float* scratch;
   size_t ranges; /* > 1: items are the key ranges of the single query; else query rows */
   size_t items;  /* the parallel range */
@@ -201,7 +278,7 @@ typedef struct gemmac_attention_task {
 
 void gemmac_attention_task_init(gemmac_attention_task* task, gemmac_attention_partial_fn partial,
                                 const gemmac_attention_params* params, const float* q, size_t tokens,
-                                int64_t first_position, const float* k_cache, const float* v_cache, float* out,
+                                int64_t first_position, const void* k_cache, const void* v_cache, float* out,
                                 size_t threads, float* scratch, size_t scratch_floats);
 void gemmac_attention_task_run(void* task, size_t start, size_t count);
 void gemmac_attention_task_finish(const gemmac_attention_task* task);
@@ -224,7 +301,8 @@ void gemmac_attention_task_finish(const gemmac_attention_task* task);
 static inline size_t gemmac_q4g32_bytes(size_t n, size_t k) { return n * k / 2 + n * k / 32 * 2; }
 static inline size_t gemmac_q8g32_bytes(size_t n, size_t k) { return n * k + n * k / 32 * 2; }
 
-/* IEEE binary16 <-> f32 (f32 -> f16 rounds to nearest even; exact when representable). */
+/* IEEE binary16 <-> f32: gemmac_f16_to_f32 / gemmac_f32_to_f16 (above, with
+ * the KV cache) out of line. */
 float gemmac_f16_to_f32_generic(uint16_t h);
 uint16_t gemmac_f32_to_f16_generic(float f);
 

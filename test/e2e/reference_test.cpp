@@ -4,6 +4,8 @@
 // compiled from from GEMMAC_E2E_CHECKPOINT (v1 or qat: which reference to
 // read). Logits are computed chunk by chunk; 1300 x 262144 floats are never
 // held at once. Greedy generation is checked by the app layer's generate_test.cpp.
+// GEMMAC_E2E_KV=f16 runs the sessions with f16 KV rows (an approximate mode),
+// GEMMAC_E2E_TOLERANCE replaces the exact mode's tolerance for it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -25,6 +27,18 @@ namespace {
 // does the qat checkpoint at int4 (its weights are recovered exactly and the
 // activations stay f32).
 constexpr double kTolerance = 1e-4;
+
+// kTolerance, or GEMMAC_E2E_TOLERANCE when set.
+double tolerance() {
+  const char* env = std::getenv("GEMMAC_E2E_TOLERANCE");
+  return env ? std::strtod(env, nullptr) : kTolerance;
+}
+
+// gemmac_session_options.kv_cache_f16 from GEMMAC_E2E_KV (f32 or f16; default f32).
+int32_t kvCacheF16() {
+  const char* env = std::getenv("GEMMAC_E2E_KV");
+  return env && std::string(env) == "f16" ? 1 : 0;
+}
 
 struct Prompt {
   std::string name;
@@ -61,7 +75,11 @@ class ReferenceTest : public ::testing::Test {
     gemmac_model_free(model_);
     delete reference_;
   }
-  void SetUp() override { ASSERT_TRUE(load_error_.empty()) << load_error_; }
+  void SetUp() override {
+    ASSERT_TRUE(load_error_.empty()) << load_error_;
+    const char* kv = std::getenv("GEMMAC_E2E_KV");
+    ASSERT_TRUE(!kv || std::string(kv) == "f16" || std::string(kv) == "f32") << "GEMMAC_E2E_KV=" << kv;
+  }
 
   static double seconds(std::chrono::steady_clock::time_point since) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
@@ -76,6 +94,7 @@ class ReferenceTest : public ::testing::Test {
     gemmac_session_options_init(&options);
     options.max_context = 2048;
     options.prefill_chunk = chunk;
+    options.kv_cache_f16 = kvCacheF16();
     gemmac_session* session = nullptr;
     gemmac_status status = gemmac_session_create(model_, &options, &session);
     EXPECT_EQ(status, nullptr) << gemmac_status_get_message(status);
@@ -94,6 +113,18 @@ class ReferenceTest : public ::testing::Test {
     for (size_t v = 0; v < vocab_; ++v) sum += std::exp(logits[v] - max_logit);
     error = std::max(error, std::abs(max_logit - want[0]));
     return std::max(error, std::abs(max_logit + std::log(sum) - p["logsumexp"][position].number));
+  }
+  // Whether the highest logit's id is the reference's top-1 (ids beyond it
+  // within `margin` of its logit count as ties).
+  static bool sameTop1(const float* logits, const Prompt& prompt, size_t position, double margin) {
+    const Json& p = *prompt.json;
+    const size_t top = static_cast<size_t>(std::max_element(logits, logits + vocab_) - logits);
+    const std::vector<int32_t> ids = p["topk_ids"][position].asInts();
+    const std::vector<double> want = p["topk_logits"][position].asDoubles();
+    if (static_cast<int32_t>(top) == ids[0]) return true;
+    for (size_t k = 1; k < ids.size(); ++k)
+      if (ids[k] == static_cast<int32_t>(top)) return want[0] - want[k] <= margin;
+    return false;
   }
   static double lastLogitsError(const float* logits, size_t prompt_index) {
     double error = 0;
@@ -119,6 +150,8 @@ TEST_F(ReferenceTest, EveryPositionTopkLogsumexpAndLastLogits) {
   const size_t chunk = 128;
   std::vector<float> logits(chunk * vocab_);
   std::vector<Prompt> all = prompts();
+  double worst_of_all = 0;
+  size_t positions = 0, other_top1 = 0;
   for (size_t index = 0; index < all.size(); ++index) {
     const Prompt& prompt = all[index];
     auto start = std::chrono::steady_clock::now();
@@ -128,15 +161,24 @@ TEST_F(ReferenceTest, EveryPositionTopkLogsumexpAndLastLogits) {
       size_t n = std::min(chunk, prompt.ids.size() - begin);
       gemmac_status status = gemmac_session_evaluate(session, &prompt.ids[begin], n, logits.data());
       ASSERT_EQ(status, nullptr) << gemmac_status_get_message(status);
-      for (size_t t = 0; t < n; ++t) worst = std::max(worst, positionError(&logits[t * vocab_], prompt, begin + t));
+      for (size_t t = 0; t < n; ++t) {
+        worst = std::max(worst, positionError(&logits[t * vocab_], prompt, begin + t));
+        other_top1 += !sameTop1(&logits[t * vocab_], prompt, begin + t, 2 * tolerance());
+      }
+      positions += n;
       if (begin + n == prompt.ids.size()) last = lastLogitsError(&logits[(n - 1) * vocab_], index);
     }
     gemmac_session_free(session);
     std::printf("%-12s %4zu positions: max top-8/logsumexp error %.2e, last-position logits error %.2e (%.1f s)\n",
                 prompt.name.c_str(), prompt.ids.size(), worst, last, seconds(start));
-    EXPECT_LT(worst, kTolerance) << prompt.name;
-    EXPECT_LT(last, kTolerance) << prompt.name;
+    EXPECT_LT(worst, tolerance()) << prompt.name;
+    EXPECT_LT(last, tolerance()) << prompt.name;
+    worst_of_all = std::max({worst_of_all, worst, last});
   }
+  std::printf("%s KV rows: max error %.2e over %zu positions of %zu prompts (tolerance %.1e); top-1 id differs "
+              "beyond a near-tie at %zu\n",
+              kvCacheF16() ? "f16" : "f32", worst_of_all, positions, all.size(), tolerance(), other_top1);
+  EXPECT_EQ(other_top1, 0u);
 }
 
 // One token at a time through window_1300 (two and a half wraps of the 512-slot
@@ -163,8 +205,8 @@ TEST_F(ReferenceTest, DecodePastTwoRingWrapsAndChunkedPrefillAgree) {
   decoded = logits;
   std::printf("decode window_1300: max error %.2e at sampled positions, last logits %.2e (%.1f s)\n", worst,
               lastLogitsError(decoded.data(), index), seconds(start));
-  EXPECT_LT(worst, kTolerance);
-  EXPECT_LT(lastLogitsError(decoded.data(), index), kTolerance);
+  EXPECT_LT(worst, tolerance());
+  EXPECT_LT(lastLogitsError(decoded.data(), index), tolerance());
   // The model is compiled for chunks of up to 128 (rings of 512 + 127 slots);
   // chunks of 100 and 127 cut across position 512, the edge of the window.
   for (int32_t chunk : {100, 127, 128}) {
@@ -176,7 +218,7 @@ TEST_F(ReferenceTest, DecodePastTwoRingWrapsAndChunkedPrefillAgree) {
     double difference = 0;
     for (size_t v = 0; v < vocab_; ++v) difference = std::max(difference, std::abs(double(logits[v]) - decoded[v]));
     std::printf("prefill chunk %d: max |prefill - decode| %.2e (%.1f s)\n", chunk, difference, seconds(start));
-    EXPECT_LT(difference, 1e-4) << "chunk " << chunk;
+    EXPECT_LT(difference, tolerance()) << "chunk " << chunk;
   }
 }
 

@@ -34,7 +34,7 @@
 extern "C" {
 #endif
 
-#define GEMMAC_COMPILED_ABI_VERSION 3u
+#define GEMMAC_COMPILED_ABI_VERSION 4u
 
 /* out[rows, out_features] = x @ W^T for output `output` of plan op `op` (f32 /
  * bf16 weights). A failure is kept by the runtime and reported when the
@@ -55,8 +55,9 @@ typedef struct gemmac_compiled_ctx {
   size_t threads;
   const uint8_t* weights;     /* the model file's segment area (Model.segment_base), mapped */
   const void* const* op_data; /* by plan op: the f32 norm gain of a norm op */
-  float* const* kv_keys;      /* by KV cache: [slots, num_kv_heads * head_dim] */
-  float* const* kv_values;
+  void* const* kv_keys;       /* by KV cache: [slots, num_kv_heads * head_dim] elements of kv_type */
+  void* const* kv_values;
+  uint32_t kv_type;           /* gemmac_kv_type of every cache: a session option, not a compile-time one */
   gemmac_compiled_linear_fn linear;
   gemmac_compiled_parallelize_fn parallelize;
   void* runtime;              /* the callbacks' first argument */
@@ -159,29 +160,25 @@ static inline void gemmac_compiled_logits_q(const gemmac_compiled_ctx* ctx, gemm
 }
 
 /* Stores the step's keys and values in cache `cache` (position p in row
- * p % slots), then attends over it with `kernel`, the target's partial pass
- * (gemmac_attention_partial_<variant>, chosen at compile time): a decode
+ * p % slots, as ctx->kv_type), then attends over it with the target's partial
+ * pass for that type: `kernel` (gemmac_attention_partial_<variant>) on f32
+ * rows, `kernel_f16` (gemmac_attention_partial_f16_<variant>) on f16 rows. The
+ * variant is chosen at compile time, the row type by the session. A decode
  * step splits its keys into a range per thread (partials in ctx->scores,
  * merged after), a prefill step tiles its query rows (gemmac_attention_task). */
 static inline void gemmac_compiled_attention(const gemmac_compiled_ctx* ctx, gemmac_attention_partial_fn kernel,
-                                             uint32_t cache, size_t num_heads, size_t num_kv_heads, size_t head_dim,
-                                             float scale, float softcap, int64_t window, size_t slots, const float* q,
-                                             const float* k, const float* v, size_t tokens, int64_t first_position,
-                                             float* out) {
-  const size_t row = num_kv_heads * head_dim;
-  float* keys = ctx->kv_keys[cache];
-  float* values = ctx->kv_values[cache];
-  for (size_t t = 0; t < tokens; ++t) {
-    const size_t slot = (size_t)(first_position + (int64_t)t) % slots;
-    for (size_t i = 0; i < row; ++i) {
-      keys[slot * row + i] = k[t * row + i];
-      values[slot * row + i] = v[t * row + i];
-    }
-  }
+                                             gemmac_attention_partial_fn kernel_f16, uint32_t cache, size_t num_heads,
+                                             size_t num_kv_heads, size_t head_dim, float scale, float softcap,
+                                             int64_t window, size_t slots, const float* q, const float* k,
+                                             const float* v, size_t tokens, int64_t first_position, float* out) {
+  const gemmac_kv_type type = (gemmac_kv_type)ctx->kv_type;
+  void* keys = ctx->kv_keys[cache];
+  void* values = ctx->kv_values[cache];
+  gemmac_kv_store_generic(type, k, v, tokens, num_kv_heads * head_dim, first_position, slots, keys, values);
   const gemmac_attention_params params = {num_heads, num_kv_heads, head_dim, scale, softcap, window, slots};
   gemmac_attention_task task;
-  gemmac_attention_task_init(&task, kernel, &params, q, tokens, first_position, keys, values, out, ctx->threads,
-                             ctx->scores, ctx->threads * ctx->scores_stride);
+  gemmac_attention_task_init(&task, type == GEMMAC_KV_F16 ? kernel_f16 : kernel, &params, q, tokens, first_position,
+                             keys, values, out, ctx->threads, ctx->scores, ctx->threads * ctx->scores_stride);
   ctx->parallelize(ctx->runtime, gemmac_attention_task_run, &task, task.items, task.tile);
   gemmac_attention_task_finish(&task);
 }

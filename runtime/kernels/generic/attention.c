@@ -1,45 +1,80 @@
-/* Causal grouped-query attention over a (possibly ring-buffer) KV cache: the
- * generic partial pass (the definition the x86_64/attention_* variants follow)
- * and the shared row / key-range / task bookkeeping every variant runs under. */
+/* Causal grouped-query attention over a (possibly ring-buffer) KV cache of f32
+ * or f16 rows: the store of a step's rows, the generic partial pass (the
+ * definition the x86_64/attention_* variants follow) and the shared row /
+ * key-range / task bookkeeping every variant runs under. */
 #include "kernels.h"
 
 /* Keys scored per block: the scores of a block live on the stack; the online
- * softmax rescales the running sums once per block (not per key). */
-enum { kBlock = 64 };
+ * softmax rescales the running sums once per block (not per key). A K/V row
+ * is read kChunk elements at a time (a multiple of 8, the dot product's lanes). */
+enum { kBlock = 64, kChunk = 64 };
 
-/* q . k in 8 independent partial sums (a fixed order any compiler may vectorize). */
-static float dot(const float* a, const float* b, size_t n) {
-  float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t d = 0;
-  for (; d + 8 <= n; d += 8)
-    for (size_t l = 0; l < 8; ++l) lanes[l] += a[d + l] * b[d + l];
-  float s = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-  for (; d < n; ++d) s += a[d] * b[d];
-  return s;
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* The address of element i of a cache of f32 or f16 elements. */
+static ALWAYS_INLINE const void* element_at(const void* cache, size_t i, const int f16) {
+  return (const char*)cache + i * (f16 ? sizeof(uint16_t) : sizeof(float));
 }
 
-void gemmac_attention_partial_generic(const gemmac_attention_params* params, size_t kv_head, const float* q, size_t n,
-                                      int64_t key_begin, int64_t key_end, const float* k_cache, const float* v_cache,
-                                      float* max, float* sum, float* acc) {
+/* Elements [d, d + count) of a K/V row as f32 (count <= kChunk): the f32 row
+ * itself, or the f16 one widened into buf. The one place the generic pass
+ * reads the cache, so both element types share all the arithmetic, and a row
+ * is widened once for all the heads that read it. */
+static ALWAYS_INLINE const float* load_row(const void* row, size_t d, size_t count, float* buf, const int f16) {
+  if (!f16) return (const float*)row + d;
+  const uint16_t* h = (const uint16_t*)row + d;
+  for (size_t i = 0; i < count; ++i) buf[i] = gemmac_f16_to_f32(h[i]);
+  return buf;
+}
+
+/* scores[h][j] = softcap(scale * q_h . k) for the n heads q[n][dim], each dot
+ * product in 8 independent partial sums (a fixed order any compiler may
+ * vectorize) and then the elements past the last multiple of 8. */
+static ALWAYS_INLINE void score_key(const gemmac_attention_params* params, const float* q, size_t n, const void* k,
+                                    float scores[][kBlock], size_t j, const int f16) {
+  const size_t dim = params->head_dim, whole = dim & ~(size_t)7;
+  float lanes[GEMMAC_ATTENTION_MAX_GROUP][8], buf[kChunk];
+  for (size_t h = 0; h < n; ++h)
+    for (size_t l = 0; l < 8; ++l) lanes[h][l] = 0.0f;
+  const float* kd = NULL;
+  size_t d0 = 0;
+  for (; d0 < dim; d0 += kChunk) {
+    const size_t count = dim - d0 < kChunk ? dim - d0 : kChunk;
+    kd = load_row(k, d0, count, buf, f16);
+    for (size_t h = 0; h < n; ++h)
+      for (size_t d = 0; d + 8 <= count; d += 8)
+        for (size_t l = 0; l < 8; ++l) lanes[h][l] += q[h * dim + d0 + d + l] * kd[d + l];
+  }
+  d0 -= kChunk; /* the last chunk, which holds any elements past `whole` */
+  for (size_t h = 0; h < n; ++h) {
+    const float* a = lanes[h];
+    float s = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+    for (size_t d = whole; d < dim; ++d) s += q[h * dim + d] * kd[d - d0];
+    float x = s * params->scale;
+    if (params->softcap > 0.0f) x = params->softcap * __builtin_tanhf(x / params->softcap);
+    scores[h][j] = x;
+  }
+}
+
+static ALWAYS_INLINE void partial(const gemmac_attention_params* params, size_t kv_head, const float* q, size_t n,
+                                  int64_t key_begin, int64_t key_end, const void* k_cache, const void* v_cache,
+                                  float* max, float* sum, float* acc, const int f16) {
   const size_t dim = params->head_dim, stride = params->num_kv_heads * dim;
-  const float cap = params->softcap;
-  float scores[GEMMAC_ATTENTION_MAX_GROUP][kBlock];
+  float scores[GEMMAC_ATTENTION_MAX_GROUP][kBlock], buf[kChunk];
   size_t row[2], count[2];
   gemmac_attention_ring_runs(params->slots, key_begin, key_end, row, count);
   for (int run = 0; run < 2; ++run)
     for (size_t j0 = 0; j0 < count[run]; j0 += kBlock) {
       const size_t keys = count[run] - j0 < kBlock ? count[run] - j0 : kBlock;
-      const float* k = k_cache + (row[run] + j0) * stride + kv_head * dim;
-      const float* v = v_cache + (row[run] + j0) * stride + kv_head * dim;
+      const void* k = element_at(k_cache, (row[run] + j0) * stride + kv_head * dim, f16);
+      const void* v = element_at(v_cache, (row[run] + j0) * stride + kv_head * dim, f16);
+      /* Each key row is read once for all n heads. */
+      for (size_t j = 0; j < keys; ++j) score_key(params, q, n, element_at(k, j * stride, f16), scores, j, f16);
       for (size_t h = 0; h < n; ++h) {
         float* s = scores[h];
         float block_max = -__builtin_inff();
-        for (size_t j = 0; j < keys; ++j) {
-          float x = dot(q + h * dim, k + j * stride, dim) * params->scale;
-          if (cap > 0.0f) x = cap * __builtin_tanhf(x / cap);
-          s[j] = x;
-          if (x > block_max) block_max = x;
-        }
+        for (size_t j = 0; j < keys; ++j)
+          if (s[j] > block_max) block_max = s[j];
         /* Online softmax: a larger maximum rescales what was summed so far. */
         if (block_max > max[h]) {
           if (max[h] > -__builtin_inff()) {
@@ -58,14 +93,47 @@ void gemmac_attention_partial_generic(const gemmac_attention_params* params, siz
       }
       /* Each value row is read once for all n heads. */
       for (size_t j = 0; j < keys; ++j) {
-        const float* vj = v + j * stride;
-        for (size_t h = 0; h < n; ++h) {
-          const float p = scores[h][j];
-          float* o = acc + h * dim;
-          for (size_t d = 0; d < dim; ++d) o[d] += p * vj[d];
+        const void* vj = element_at(v, j * stride, f16);
+        for (size_t d0 = 0; d0 < dim; d0 += kChunk) {
+          const size_t width = dim - d0 < kChunk ? dim - d0 : kChunk;
+          const float* vd = load_row(vj, d0, width, buf, f16);
+          for (size_t h = 0; h < n; ++h) {
+            const float p = scores[h][j];
+            float* o = acc + h * dim + d0;
+            for (size_t d = 0; d < width; ++d) o[d] += p * vd[d];
+          }
         }
       }
     }
+}
+
+void gemmac_attention_partial_generic(const gemmac_attention_params* params, size_t kv_head, const float* q, size_t n,
+                                      int64_t key_begin, int64_t key_end, const void* k_cache, const void* v_cache,
+                                      float* max, float* sum, float* acc) {
+  partial(params, kv_head, q, n, key_begin, key_end, k_cache, v_cache, max, sum, acc, 0);
+}
+
+void gemmac_attention_partial_f16_generic(const gemmac_attention_params* params, size_t kv_head, const float* q,
+                                          size_t n, int64_t key_begin, int64_t key_end, const void* k_cache,
+                                          const void* v_cache, float* max, float* sum, float* acc) {
+  partial(params, kv_head, q, n, key_begin, key_end, k_cache, v_cache, max, sum, acc, 1);
+}
+
+void gemmac_kv_store_generic(gemmac_kv_type type, const float* k, const float* v, size_t tokens, size_t row,
+                             int64_t first_position, size_t slots, void* k_cache, void* v_cache) {
+  const size_t bytes = gemmac_kv_element_bytes(type);
+  for (size_t t = 0; t < tokens; ++t) {
+    const size_t slot = (size_t)(first_position + (int64_t)t) % slots;
+    char* k_row = (char*)k_cache + slot * row * bytes;
+    char* v_row = (char*)v_cache + slot * row * bytes;
+    if (type == GEMMAC_KV_F16) {
+      for (size_t i = 0; i < row; ++i) ((uint16_t*)k_row)[i] = gemmac_f32_to_f16(k[t * row + i]);
+      for (size_t i = 0; i < row; ++i) ((uint16_t*)v_row)[i] = gemmac_f32_to_f16(v[t * row + i]);
+    } else {
+      __builtin_memcpy(k_row, k + t * row, row * sizeof(float));
+      __builtin_memcpy(v_row, v + t * row, row * sizeof(float));
+    }
+  }
 }
 
 void gemmac_attention_start(size_t n, size_t head_dim, float* max, float* sum, float* acc) {
@@ -80,8 +148,8 @@ void gemmac_attention_start(size_t n, size_t head_dim, float* max, float* sum, f
  * GEMMAC_ATTENTION_MAX_GROUP of its query heads; max/sum/acc are indexed by
  * query head. */
 static void partial_all_heads(gemmac_attention_partial_fn partial, const gemmac_attention_params* params,
-                              const float* q, int64_t key_begin, int64_t key_end, const float* k_cache,
-                              const float* v_cache, float* max, float* sum, float* acc) {
+                              const float* q, int64_t key_begin, int64_t key_end, const void* k_cache,
+                              const void* v_cache, float* max, float* sum, float* acc) {
   const size_t dim = params->head_dim, group = params->num_heads / params->num_kv_heads;
   for (size_t kv = 0; kv < params->num_kv_heads; ++kv)
     for (size_t h0 = 0; h0 < group; h0 += GEMMAC_ATTENTION_MAX_GROUP) {
@@ -98,7 +166,7 @@ static void partial_all_heads(gemmac_attention_partial_fn partial, const gemmac_
 enum { kRowTile = 16, kChunkBytes = 256 * 1024 };
 
 void gemmac_attention_rows(gemmac_attention_partial_fn partial, const gemmac_attention_params* params, const float* q,
-                           size_t tokens, int64_t first_position, const float* k_cache, const float* v_cache,
+                           size_t tokens, int64_t first_position, const void* k_cache, const void* v_cache,
                            float* out) {
   const size_t dim = params->head_dim, group = params->num_heads / params->num_kv_heads;
   const size_t width = params->num_heads * dim;
@@ -144,8 +212,8 @@ void gemmac_attention_generic(const gemmac_attention_params* params, const float
 }
 
 void gemmac_attention_split(gemmac_attention_partial_fn partial, const gemmac_attention_params* params,
-                            const float* q, int64_t position, size_t ranges, size_t range, const float* k_cache,
-                            const float* v_cache, float* scratch) {
+                            const float* q, int64_t position, size_t ranges, size_t range, const void* k_cache,
+                            const void* v_cache, float* scratch) {
   const int64_t first_key = gemmac_attention_first_key(params, position);
   const size_t keys = (size_t)(position + 1 - first_key);
   /* Ranges of equal length, a multiple of 16 keys so that vector tiles stay full. */
@@ -190,7 +258,7 @@ void gemmac_attention_merge(const gemmac_attention_params* params, size_t ranges
 
 void gemmac_attention_task_init(gemmac_attention_task* task, gemmac_attention_partial_fn partial,
                                 const gemmac_attention_params* params, const float* q, size_t tokens,
-                                int64_t first_position, const float* k_cache, const float* v_cache, float* out,
+                                int64_t first_position, const void* k_cache, const void* v_cache, float* out,
                                 size_t threads, float* scratch, size_t scratch_floats) {
   task->params = *params;
   task->partial = partial;

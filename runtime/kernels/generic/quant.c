@@ -1,56 +1,19 @@
-/* binary16 conversion and q4g32 / q8g32 weights: the semantic definitions that
- * every per-arch variant is tested against. */
+/* binary16 conversion (out of line) and q4g32 / q8g32 weights: the semantic
+ * definitions that every per-arch variant is tested against. */
 #include "kernels.h"
 
 /* The generic linear is mul then add, never FMA, so that its result does not
  * depend on whether the target has FMA. */
 #pragma STDC FP_CONTRACT OFF
 
-typedef union {
-  uint32_t u;
-  float f;
-} f32_bits;
+/* kernels.h holds the definitions, inline for loops that vectorize over them. */
+float gemmac_f16_to_f32_generic(uint16_t h) { return gemmac_f16_to_f32(h); }
 
-float gemmac_f16_to_f32_generic(uint16_t h) {
-  const uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-  const uint32_t exp = (h >> 10) & 0x1f;
-  const uint32_t mant = h & 0x3ff;
-  f32_bits v;
-  if (exp == 0) {
-    /* Zero or subnormal: mant * 2^-24 is exact in f32. */
-    v.f = (float)mant * 0x1p-24f;
-    v.u |= sign;
-  } else if (exp == 0x1f) {
-    v.u = sign | 0x7f800000 | mant << 13; /* inf, or nan with its payload */
-  } else {
-    v.u = sign | (exp + 127 - 15) << 23 | mant << 13;
-  }
-  return v.f;
-}
-
-uint16_t gemmac_f32_to_f16_generic(float f) {
-  f32_bits v = {.f = f};
-  const uint16_t sign = (uint16_t)((v.u >> 16) & 0x8000);
-  v.u &= 0x7fffffff;
-  if (v.u >= 0x47800000) /* |f| >= 65536, inf or nan */
-    return sign | (v.u > 0x7f800000 ? 0x7e00 : 0x7c00);
-  if (v.u < 0x38800000) { /* below 2^-14: a subnormal or zero result */
-    /* Adding 0.5 puts the f16 subnormal quantum 2^-24 at the last mantissa bit
-     * of the sum, so the f32 addition does the round to nearest even. */
-    const f32_bits half = {.u = 0x3f000000};
-    v.f += half.f;
-    return sign | (uint16_t)(v.u - half.u);
-  }
-  /* Rebias the exponent and round the 13 dropped bits to nearest even; a carry
-   * out of the mantissa bumps the exponent, up to inf for [65520, 65536). */
-  const uint32_t odd = (v.u >> 13) & 1;
-  v.u += ((uint32_t)(15 - 127) << 23) + 0xfff + odd;
-  return sign | (uint16_t)(v.u >> 13);
-}
+uint16_t gemmac_f32_to_f16_generic(float f) { return gemmac_f32_to_f16(f); }
 
 /* Scale (j, g) at `index` = j * k / 32 + g; little endian, unaligned. */
 static inline float load_scale(const uint8_t* scales, size_t index) {
-  return gemmac_f16_to_f32_generic((uint16_t)(scales[2 * index] | scales[2 * index + 1] << 8));
+  return gemmac_f16_to_f32((uint16_t)(scales[2 * index] | scales[2 * index + 1] << 8));
 }
 
 /* Level of input b (< 32) of the 16-byte q4 group at `group`. */

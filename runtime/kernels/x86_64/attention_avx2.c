@@ -1,8 +1,10 @@
-/* The attention partial pass on AVX2 + FMA (compiled with -mavx2 -mfma). The
- * AVX-512 pass (attention_avx512.c) at half the width: score tiles of HT heads
- * x 8/HT keys (8 ymm accumulators, one hadd tree for 8 dot products), value
- * tiles of HT heads x 8/HT ymm of output dimensions. head_dim must be a
- * multiple of 8; anything else runs the generic pass. */
+/* The attention partial pass on AVX2 + FMA (compiled with -mavx2 -mfma -mf16c).
+ * The AVX-512 pass (attention_avx512.c) at half the width: score tiles of HT
+ * heads x 8/HT keys (8 ymm accumulators, one hadd tree for 8 dot products),
+ * value tiles of HT heads x 8/HT ymm of output dimensions. head_dim must be a
+ * multiple of 8; anything else runs the generic pass. F16 (a compile-time
+ * constant of every helper that reads the cache) selects f16 rows, widened by
+ * F16C as they are loaded: the rest is the f32 code. */
 #include <immintrin.h>
 
 #include "kernels.h"
@@ -10,6 +12,17 @@
 enum { kBlock = 64 };
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* The address of element i of a cache of f32 or f16 elements. */
+static ALWAYS_INLINE const void* element_at(const int F16, const void* cache, size_t i) {
+  return (const char*)cache + i * (F16 ? sizeof(uint16_t) : sizeof(float));
+}
+
+/* Elements i..i+7 of a K/V row, widened to f32. */
+static ALWAYS_INLINE __m256 load8(const int F16, const void* row, size_t i) {
+  if (F16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)((const uint16_t*)row + i)));
+  return _mm256_loadu_ps((const float*)row + i);
+}
 
 /* exp(x) for x <= 0, clamped at FLT_MIN below -87.3 (see attention_avx512.c). */
 static ALWAYS_INLINE __m256 exp_ps(__m256 x) {
@@ -53,27 +66,27 @@ static ALWAYS_INLINE float hmax(__m256 v) {
 }
 
 /* scores[h][j] = scale * q_h . k_j for HT heads and the first nk (<= 8 / HT) keys. */
-static ALWAYS_INLINE void qk_tile(const int HT, const float* q, size_t dim, const float* k, const float* v,
-                                  size_t stride, size_t nk, float scale, float* scores) {
+static ALWAYS_INLINE void qk_tile(const int F16, const int HT, const float* q, size_t dim, const void* k,
+                                  const void* v, size_t stride, size_t nk, float scale, float* scores) {
   const int KT = 8 / HT;
-  const float* kp[8];
-  const float* vp[8];
+  const void* kp[8];
+  const void* vp[8];
   for (int j = 0; j < KT; ++j) {
-    kp[j] = k + ((size_t)j < nk ? (size_t)j : nk - 1) * stride;
-    vp[j] = v + ((size_t)j < nk ? (size_t)j : nk - 1) * stride;
+    kp[j] = element_at(F16, k, ((size_t)j < nk ? (size_t)j : nk - 1) * stride);
+    vp[j] = element_at(F16, v, ((size_t)j < nk ? (size_t)j : nk - 1) * stride);
   }
   __m256 acc[8];
   for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_ps();
   for (size_t d = 0; d < dim; d += 8) {
     __m256 kv[8];
     /* The value rows these keys need next and the next tile's key rows, a
-     * line per two steps (see attention_avx512.c). */
-    if (v && (d & 15) == 0)
+     * line at every 64 bytes of row (see attention_avx512.c). */
+    if (v && (d & (F16 ? 31 : 15)) == 0)
       for (int j = 0; j < KT; ++j) {
-        _mm_prefetch((const char*)(vp[j] + d), _MM_HINT_T0);
-        _mm_prefetch((const char*)(kp[j] + KT * stride + d), _MM_HINT_T0);
+        _mm_prefetch((const char*)element_at(F16, vp[j], d), _MM_HINT_T0);
+        _mm_prefetch((const char*)element_at(F16, kp[j], KT * stride + d), _MM_HINT_T0);
       }
-    for (int j = 0; j < KT; ++j) kv[j] = _mm256_loadu_ps(kp[j] + d);
+    for (int j = 0; j < KT; ++j) kv[j] = load8(F16, kp[j], d);
     for (int h = 0; h < HT; ++h) {
       const __m256 qv = _mm256_loadu_ps(q + h * dim + d);
       for (int j = 0; j < KT; ++j) acc[h * KT + j] = _mm256_fmadd_ps(qv, kv[j], acc[h * KT + j]);
@@ -86,15 +99,15 @@ static ALWAYS_INLINE void qk_tile(const int HT, const float* q, size_t dim, cons
 }
 
 /* acc[h][d0 .. d0 + 8 CW) += sum_j p[h][j] v_j for HT heads. */
-static ALWAYS_INLINE void pv_chunk(const int HT, const int CW, const float* p, const float* v, size_t stride,
-                                   size_t keys, float* acc, size_t dim, size_t d0) {
+static ALWAYS_INLINE void pv_chunk(const int F16, const int HT, const int CW, const float* p, const void* v,
+                                   size_t stride, size_t keys, float* acc, size_t dim, size_t d0) {
   __m256 a[8];
   for (int h = 0; h < HT; ++h)
     for (int c = 0; c < CW; ++c) a[h * CW + c] = _mm256_loadu_ps(acc + h * dim + d0 + 8 * c);
   for (size_t j = 0; j < keys; ++j) {
-    const float* vj = v + j * stride + d0;
+    const void* vj = element_at(F16, v, j * stride + d0);
     __m256 vv[8];
-    for (int c = 0; c < CW; ++c) vv[c] = _mm256_loadu_ps(vj + 8 * c);
+    for (int c = 0; c < CW; ++c) vv[c] = load8(F16, vj, 8 * (size_t)c);
     for (int h = 0; h < HT; ++h) {
       const __m256 pb = _mm256_broadcast_ss(p + h * kBlock + j);
       for (int c = 0; c < CW; ++c) a[h * CW + c] = _mm256_fmadd_ps(pb, vv[c], a[h * CW + c]);
@@ -104,12 +117,12 @@ static ALWAYS_INLINE void pv_chunk(const int HT, const int CW, const float* p, c
     for (int c = 0; c < CW; ++c) _mm256_storeu_ps(acc + h * dim + d0 + 8 * c, a[h * CW + c]);
 }
 
-static ALWAYS_INLINE void pv_tile(const int HT, const float* p, const float* v, size_t stride, size_t keys, float* acc,
-                                  size_t dim) {
+static ALWAYS_INLINE void pv_tile(const int F16, const int HT, const float* p, const void* v, size_t stride,
+                                  size_t keys, float* acc, size_t dim) {
   const size_t width = 8 * (size_t)(8 / HT);
   size_t d0 = 0;
-  for (; d0 + width <= dim; d0 += width) pv_chunk(HT, 8 / HT, p, v, stride, keys, acc, dim, d0);
-  for (; d0 < dim; d0 += 8) pv_chunk(HT, 1, p, v, stride, keys, acc, dim, d0);
+  for (; d0 + width <= dim; d0 += width) pv_chunk(F16, HT, 8 / HT, p, v, stride, keys, acc, dim, d0);
+  for (; d0 < dim; d0 += 8) pv_chunk(F16, HT, 1, p, v, stride, keys, acc, dim, d0);
 }
 
 static void softmax_block(float* s, size_t keys, float cap, float* max, float* sum, float* acc, size_t dim) {
@@ -141,70 +154,68 @@ static void softmax_block(float* s, size_t keys, float cap, float* max, float* s
   *sum += hsum(total);
 }
 
-static void qk_block(const float* q, size_t n, size_t dim, const float* k, const float* v, size_t stride, size_t keys,
-                     float scale, float* scores) {
+static ALWAYS_INLINE void qk_block(const int F16, const float* q, size_t n, size_t dim, const void* k, const void* v,
+                                   size_t stride, size_t keys, float scale, float* scores) {
   for (size_t h0 = 0; h0 < n;) {
     const size_t left = n - h0;
     const float* qh = q + h0 * dim;
     float* sh = scores + h0 * kBlock;
-    const float* pv = h0 == 0 ? v : NULL; /* prefetch once per block */
+    const void* pv = h0 == 0 ? v : NULL; /* prefetch once per block */
     if (left >= 4) {
       for (size_t j = 0; j < keys; j += 2)
-        qk_tile(4, qh, dim, k + j * stride, pv ? pv + j * stride : NULL, stride, keys - j < 2 ? keys - j : 2, scale,
-                sh + j);
+        qk_tile(F16, 4, qh, dim, element_at(F16, k, j * stride), pv ? element_at(F16, pv, j * stride) : NULL, stride,
+                keys - j < 2 ? keys - j : 2, scale, sh + j);
       h0 += 4;
     } else if (left >= 2) {
       for (size_t j = 0; j < keys; j += 4)
-        qk_tile(2, qh, dim, k + j * stride, pv ? pv + j * stride : NULL, stride, keys - j < 4 ? keys - j : 4, scale,
-                sh + j);
+        qk_tile(F16, 2, qh, dim, element_at(F16, k, j * stride), pv ? element_at(F16, pv, j * stride) : NULL, stride,
+                keys - j < 4 ? keys - j : 4, scale, sh + j);
       h0 += 2;
     } else {
       for (size_t j = 0; j < keys; j += 8)
-        qk_tile(1, qh, dim, k + j * stride, pv ? pv + j * stride : NULL, stride, keys - j < 8 ? keys - j : 8, scale,
-                sh + j);
+        qk_tile(F16, 1, qh, dim, element_at(F16, k, j * stride), pv ? element_at(F16, pv, j * stride) : NULL, stride,
+                keys - j < 8 ? keys - j : 8, scale, sh + j);
       h0 += 1;
     }
   }
 }
 
-static void pv_block(const float* scores, size_t n, size_t dim, const float* v, size_t stride, size_t keys,
-                     float* acc) {
+static ALWAYS_INLINE void pv_block(const int F16, const float* scores, size_t n, size_t dim, const void* v,
+                                   size_t stride, size_t keys, float* acc) {
   for (size_t h0 = 0; h0 < n;) {
     const size_t left = n - h0;
     if (left >= 4) {
-      pv_tile(4, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
+      pv_tile(F16, 4, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
       h0 += 4;
     } else if (left >= 2) {
-      pv_tile(2, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
+      pv_tile(F16, 2, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
       h0 += 2;
     } else {
-      pv_tile(1, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
+      pv_tile(F16, 1, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
       h0 += 1;
     }
   }
 }
 
+/* The walk over blocks of keys, on the blocks above (shared with attention_avx512.c). */
+#include "attention_pass.h"
+
 void gemmac_attention_partial_x86_avx2(const gemmac_attention_params* params, size_t kv_head, const float* q, size_t n,
-                                       int64_t key_begin, int64_t key_end, const float* k_cache, const float* v_cache,
+                                       int64_t key_begin, int64_t key_end, const void* k_cache, const void* v_cache,
                                        float* max, float* sum, float* acc) {
-  const size_t dim = params->head_dim, stride = params->num_kv_heads * dim;
-  if (dim % 8 != 0) {
+  if (params->head_dim % 8 != 0)
     gemmac_attention_partial_generic(params, kv_head, q, n, key_begin, key_end, k_cache, v_cache, max, sum, acc);
-    return;
-  }
-  float scores[GEMMAC_ATTENTION_MAX_GROUP * kBlock] __attribute__((aligned(32)));
-  size_t row[2], count[2];
-  gemmac_attention_ring_runs(params->slots, key_begin, key_end, row, count);
-  for (int run = 0; run < 2; ++run)
-    for (size_t j0 = 0; j0 < count[run]; j0 += kBlock) {
-      const size_t keys = count[run] - j0 < kBlock ? count[run] - j0 : kBlock;
-      const float* k = k_cache + (row[run] + j0) * stride + kv_head * dim;
-      const float* v = v_cache + (row[run] + j0) * stride + kv_head * dim;
-      qk_block(q, n, dim, k, v, stride, keys, params->scale, scores);
-      for (size_t h = 0; h < n; ++h)
-        softmax_block(scores + h * kBlock, keys, params->softcap, max + h, sum + h, acc + h * dim, dim);
-      pv_block(scores, n, dim, v, stride, keys, acc);
-    }
+  else
+    partial(0, params, kv_head, q, n, key_begin, key_end, k_cache, v_cache, max, sum, acc);
+}
+
+void gemmac_attention_partial_f16_x86_avx2(const gemmac_attention_params* params, size_t kv_head, const float* q,
+                                           size_t n, int64_t key_begin, int64_t key_end, const void* k_cache,
+                                           const void* v_cache, float* max, float* sum, float* acc) {
+  if (params->head_dim % 8 != 0)
+    gemmac_attention_partial_f16_generic(params, kv_head, q, n, key_begin, key_end, k_cache, v_cache, max, sum, acc);
+  else
+    partial(1, params, kv_head, q, n, key_begin, key_end, k_cache, v_cache, max, sum, acc);
 }
 
 void gemmac_attention_x86_avx2(const gemmac_attention_params* params, const float* q, size_t tokens,

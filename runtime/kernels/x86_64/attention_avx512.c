@@ -13,7 +13,10 @@
  *  - values: HT heads x 16/HT zmm of output dimensions stay in registers while
  *    the block's value rows stream past (each row read once for HT heads).
  * HT is 4, 2 or 1: a group of n heads is covered by tiles of 4, then 2, then 1.
- * A head_dim that is not a multiple of 16 is handled by masked loads/stores. */
+ * A head_dim that is not a multiple of 16 is handled by masked loads/stores.
+ * F16 (a compile-time constant of every helper that reads the cache) selects
+ * f16 rows, widened by _mm512_cvtph_ps as they are loaded: the rest is the
+ * f32 code. */
 #include <immintrin.h>
 
 #include "kernels.h"
@@ -21,6 +24,24 @@
 enum { kBlock = 64 };
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* The address of element i of a cache of f32 or f16 elements. */
+static ALWAYS_INLINE const void* element_at(const int F16, const void* cache, size_t i) {
+  return (const char*)cache + i * (F16 ? sizeof(uint16_t) : sizeof(float));
+}
+
+/* Elements i..i+15 of a K/V row, widened to f32; lanes outside the (prefix)
+ * mask m are 0 and not read. */
+static ALWAYS_INLINE __m512 load16(const int F16, __mmask16 m, const void* row, size_t i) {
+  if (!F16) return _mm512_maskz_loadu_ps(m, (const float*)row + i);
+  const uint16_t* h = (const uint16_t*)row + i;
+  if (m == 0xFFFF) return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)h));
+  /* A masked 16-bit load needs AVX512BW: a tail's elements go through the stack. */
+  uint16_t tail[16] = {0};
+  for (int l = 0; l < 16; ++l)
+    if (m >> l & 1) tail[l] = h[l];
+  return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)tail));
+}
 
 /* exp(x) for x <= 0 (scores minus their maximum). Below -87.3 the result is
  * clamped at FLT_MIN instead of underflowing: < 1.2e-38 of the maximum's weight. */
@@ -61,28 +82,29 @@ static ALWAYS_INLINE __mmask16 tail_mask(size_t remaining) {
 
 /* scores[h][j] = scale * q_h . k_j for HT heads and the first nk (<= 16 / HT)
  * keys at k (rows `stride` apart); scores rows are kBlock apart. */
-static ALWAYS_INLINE void qk_tile(const int HT, const float* q, size_t dim, const float* k, const float* v,
-                                  size_t stride, size_t nk, float scale, float* scores) {
+static ALWAYS_INLINE void qk_tile(const int F16, const int HT, const float* q, size_t dim, const void* k,
+                                  const void* v, size_t stride, size_t nk, float scale, float* scores) {
   const int KT = 16 / HT;
-  const float* kp[16];
-  const float* vp[16];
+  const void* kp[16];
+  const void* vp[16];
   for (int j = 0; j < KT; ++j) {
-    kp[j] = k + ((size_t)j < nk ? (size_t)j : nk - 1) * stride;
-    vp[j] = v + ((size_t)j < nk ? (size_t)j : nk - 1) * stride;
+    kp[j] = element_at(F16, k, ((size_t)j < nk ? (size_t)j : nk - 1) * stride);
+    vp[j] = element_at(F16, v, ((size_t)j < nk ? (size_t)j : nk - 1) * stride);
   }
   __m512 acc[16];
   for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
   size_t d = 0;
   for (; d + 16 <= dim; d += 16) {
     __m512 kv[16];
-    /* The value rows these keys will need next, a line per step: the value
-     * pass walks a block in column chunks, which hardware prefetch misses. */
-    if (v)
+    /* The value rows these keys will need next, a line at every 64 bytes of
+     * row (every step for f32, every other for f16): the value pass walks a
+     * block in column chunks, which hardware prefetch misses. */
+    if (v && (!F16 || (d & 31) == 0))
       for (int j = 0; j < KT; ++j) {
-        _mm_prefetch((const char*)(vp[j] + d), _MM_HINT_T0);
-        _mm_prefetch((const char*)(kp[j] + KT * stride + d), _MM_HINT_T0);
+        _mm_prefetch((const char*)element_at(F16, vp[j], d), _MM_HINT_T0);
+        _mm_prefetch((const char*)element_at(F16, kp[j], KT * stride + d), _MM_HINT_T0);
       }
-    for (int j = 0; j < KT; ++j) kv[j] = _mm512_loadu_ps(kp[j] + d);
+    for (int j = 0; j < KT; ++j) kv[j] = load16(F16, 0xFFFF, kp[j], d);
     for (int h = 0; h < HT; ++h) {
       const __m512 qv = _mm512_loadu_ps(q + h * dim + d);
       for (int j = 0; j < KT; ++j) acc[h * KT + j] = _mm512_fmadd_ps(qv, kv[j], acc[h * KT + j]);
@@ -91,7 +113,7 @@ static ALWAYS_INLINE void qk_tile(const int HT, const float* q, size_t dim, cons
   if (d < dim) {
     const __mmask16 m = tail_mask(dim - d);
     __m512 kv[16];
-    for (int j = 0; j < KT; ++j) kv[j] = _mm512_maskz_loadu_ps(m, kp[j] + d);
+    for (int j = 0; j < KT; ++j) kv[j] = load16(F16, m, kp[j], d);
     for (int h = 0; h < HT; ++h) {
       const __m512 qv = _mm512_maskz_loadu_ps(m, q + h * dim + d);
       for (int j = 0; j < KT; ++j) acc[h * KT + j] = _mm512_fmadd_ps(qv, kv[j], acc[h * KT + j]);
@@ -104,8 +126,8 @@ static ALWAYS_INLINE void qk_tile(const int HT, const float* q, size_t dim, cons
 }
 
 /* acc[h][:] += sum_j p[h][j] v_j for HT heads over `keys` value rows. */
-static ALWAYS_INLINE void pv_tile(const int HT, const float* p, const float* v, size_t stride, size_t keys,
-                                  float* acc, size_t dim) {
+static ALWAYS_INLINE void pv_tile(const int F16, const int HT, const float* p, const void* v, size_t stride,
+                                  size_t keys, float* acc, size_t dim) {
   const int CW = 16 / HT; /* zmm of output dimensions per head and pass */
   for (size_t d0 = 0; d0 < dim; d0 += 16 * (size_t)CW) {
     __mmask16 m[16];
@@ -117,9 +139,9 @@ static ALWAYS_INLINE void pv_tile(const int HT, const float* p, const float* v, 
     for (int h = 0; h < HT; ++h)
       for (int c = 0; c < CW; ++c) a[h * CW + c] = _mm512_maskz_loadu_ps(m[c], acc + h * dim + d0 + 16 * c);
     for (size_t j = 0; j < keys; ++j) {
-      const float* vj = v + j * stride + d0;
+      const void* vj = element_at(F16, v, j * stride + d0);
       __m512 vv[16];
-      for (int c = 0; c < CW; ++c) vv[c] = _mm512_maskz_loadu_ps(m[c], vj + 16 * c);
+      for (int c = 0; c < CW; ++c) vv[c] = load16(F16, m[c], vj, 16 * (size_t)c);
       for (int h = 0; h < HT; ++h) {
         const __m512 pb = _mm512_set1_ps(p[h * kBlock + j]);
         for (int c = 0; c < CW; ++c) a[h * CW + c] = _mm512_fmadd_ps(pb, vv[c], a[h * CW + c]);
@@ -161,66 +183,62 @@ static void softmax_block(float* s, size_t keys, float cap, float* max, float* s
   *sum += _mm512_reduce_add_ps(total);
 }
 
-static void qk_block(const float* q, size_t n, size_t dim, const float* k, const float* v, size_t stride, size_t keys,
-                     float scale, float* scores) {
+static ALWAYS_INLINE void qk_block(const int F16, const float* q, size_t n, size_t dim, const void* k, const void* v,
+                                   size_t stride, size_t keys, float scale, float* scores) {
   for (size_t h0 = 0; h0 < n;) {
     const size_t left = n - h0;
     const float* qh = q + h0 * dim;
     float* sh = scores + h0 * kBlock;
-    const float* pv = h0 == 0 ? v : NULL; /* prefetch once per block */
+    const void* pv = h0 == 0 ? v : NULL; /* prefetch once per block */
     if (left >= 4) {
       for (size_t j = 0; j < keys; j += 4)
-        qk_tile(4, qh, dim, k + j * stride, pv ? pv + j * stride : NULL, stride, keys - j < 4 ? keys - j : 4, scale,
-                sh + j);
+        qk_tile(F16, 4, qh, dim, element_at(F16, k, j * stride), pv ? element_at(F16, pv, j * stride) : NULL, stride,
+                keys - j < 4 ? keys - j : 4, scale, sh + j);
       h0 += 4;
     } else if (left >= 2) {
       for (size_t j = 0; j < keys; j += 8)
-        qk_tile(2, qh, dim, k + j * stride, pv ? pv + j * stride : NULL, stride, keys - j < 8 ? keys - j : 8, scale,
-                sh + j);
+        qk_tile(F16, 2, qh, dim, element_at(F16, k, j * stride), pv ? element_at(F16, pv, j * stride) : NULL, stride,
+                keys - j < 8 ? keys - j : 8, scale, sh + j);
       h0 += 2;
     } else {
       for (size_t j = 0; j < keys; j += 16)
-        qk_tile(1, qh, dim, k + j * stride, pv ? pv + j * stride : NULL, stride, keys - j < 16 ? keys - j : 16, scale,
-                sh + j);
+        qk_tile(F16, 1, qh, dim, element_at(F16, k, j * stride), pv ? element_at(F16, pv, j * stride) : NULL, stride,
+                keys - j < 16 ? keys - j : 16, scale, sh + j);
       h0 += 1;
     }
   }
 }
 
-static void pv_block(const float* scores, size_t n, size_t dim, const float* v, size_t stride, size_t keys,
-                     float* acc) {
+static ALWAYS_INLINE void pv_block(const int F16, const float* scores, size_t n, size_t dim, const void* v,
+                                   size_t stride, size_t keys, float* acc) {
   for (size_t h0 = 0; h0 < n;) {
     const size_t left = n - h0;
     if (left >= 4) {
-      pv_tile(4, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
+      pv_tile(F16, 4, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
       h0 += 4;
     } else if (left >= 2) {
-      pv_tile(2, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
+      pv_tile(F16, 2, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
       h0 += 2;
     } else {
-      pv_tile(1, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
+      pv_tile(F16, 1, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
       h0 += 1;
     }
   }
 }
 
+/* The walk over blocks of keys, on the blocks above (shared with attention_avx2.c). */
+#include "attention_pass.h"
+
 void gemmac_attention_partial_x86_avx512(const gemmac_attention_params* params, size_t kv_head, const float* q,
-                                         size_t n, int64_t key_begin, int64_t key_end, const float* k_cache,
-                                         const float* v_cache, float* max, float* sum, float* acc) {
-  const size_t dim = params->head_dim, stride = params->num_kv_heads * dim;
-  float scores[GEMMAC_ATTENTION_MAX_GROUP * kBlock] __attribute__((aligned(64)));
-  size_t row[2], count[2];
-  gemmac_attention_ring_runs(params->slots, key_begin, key_end, row, count);
-  for (int run = 0; run < 2; ++run)
-    for (size_t j0 = 0; j0 < count[run]; j0 += kBlock) {
-      const size_t keys = count[run] - j0 < kBlock ? count[run] - j0 : kBlock;
-      const float* k = k_cache + (row[run] + j0) * stride + kv_head * dim;
-      const float* v = v_cache + (row[run] + j0) * stride + kv_head * dim;
-      qk_block(q, n, dim, k, v, stride, keys, params->scale, scores);
-      for (size_t h = 0; h < n; ++h)
-        softmax_block(scores + h * kBlock, keys, params->softcap, max + h, sum + h, acc + h * dim, dim);
-      pv_block(scores, n, dim, v, stride, keys, acc);
-    }
+                                         size_t n, int64_t key_begin, int64_t key_end, const void* k_cache,
+                                         const void* v_cache, float* max, float* sum, float* acc) {
+  partial(0, params, kv_head, q, n, key_begin, key_end, k_cache, v_cache, max, sum, acc);
+}
+
+void gemmac_attention_partial_f16_x86_avx512(const gemmac_attention_params* params, size_t kv_head, const float* q,
+                                             size_t n, int64_t key_begin, int64_t key_end, const void* k_cache,
+                                             const void* v_cache, float* max, float* sum, float* acc) {
+  partial(1, params, kv_head, q, n, key_begin, key_end, k_cache, v_cache, max, sum, acc);
 }
 
 void gemmac_attention_x86_avx512(const gemmac_attention_params* params, const float* q, size_t tokens,

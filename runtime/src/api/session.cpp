@@ -51,6 +51,35 @@ extern "C" void gemmac_session_options_init(gemmac_session_options* options) {
   options->max_context = 0;
   options->prefill_chunk = 0;
   options->num_threads = 0;
+  options->kv_cache_f16 = 0;
+}
+
+gemmac_status gemmac::resolveSessionOptions(const gemmac_model* model, const gemmac_session_options* options,
+                                            const char* call, gemmac_session_options* out) {
+  gemmac_session_options resolved;
+  gemmac_session_options_init(&resolved);
+  if (options) resolved = *options;
+  const int32_t model_context = model->info.max_context;
+  if (resolved.max_context < 0 || resolved.max_context > model_context)
+    return makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: max_context %d is outside [0, %d]", call, resolved.max_context,
+                      model_context);
+  if (resolved.prefill_chunk < 0 || resolved.num_threads < 0)
+    return makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: negative prefill_chunk %d or num_threads %d", call,
+                      resolved.prefill_chunk, resolved.num_threads);
+  if (resolved.kv_cache_f16 != 0 && resolved.kv_cache_f16 != 1)
+    return makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: kv_cache_f16 %d is neither 0 (f32 K/V rows) nor 1 (f16 rows)",
+                      call, resolved.kv_cache_f16);
+  if (resolved.max_context == 0) resolved.max_context = model_context;
+  if (resolved.prefill_chunk == 0) {
+    // The chunk the compiler sized the ring caches for, when it did.
+    size_t planned = plannedPrefillChunk(model->program->plan());
+    resolved.prefill_chunk = planned ? static_cast<int32_t>(planned) : kDefaultPrefillChunk;
+  }
+  // A chunk longer than the context could never be filled.
+  if (resolved.prefill_chunk > resolved.max_context) resolved.prefill_chunk = resolved.max_context;
+  if (resolved.num_threads == 0) resolved.num_threads = static_cast<int32_t>(std::thread::hardware_concurrency());
+  *out = resolved;
+  return nullptr;
 }
 
 extern "C" gemmac_status gemmac_session_create(gemmac_model* model, const gemmac_session_options* options,
@@ -58,24 +87,7 @@ extern "C" gemmac_status gemmac_session_create(gemmac_model* model, const gemmac
   if (!model || !out_session)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "session_create: NULL model or out_session");
   gemmac_session_options resolved;
-  gemmac_session_options_init(&resolved);
-  if (options) resolved = *options;
-  const int32_t model_context = model->info.max_context;
-  if (resolved.max_context < 0 || resolved.max_context > model_context)
-    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "session_create: max_context %d is outside [0, %d]",
-                              resolved.max_context, model_context);
-  if (resolved.prefill_chunk < 0 || resolved.num_threads < 0)
-    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "session_create: negative prefill_chunk %d or num_threads %d",
-                              resolved.prefill_chunk, resolved.num_threads);
-  if (resolved.max_context == 0) resolved.max_context = model_context;
-  if (resolved.prefill_chunk == 0) {
-    // The chunk the compiler sized the ring caches for, when it did.
-    size_t planned = gemmac::plannedPrefillChunk(model->program->plan());
-    resolved.prefill_chunk = planned ? static_cast<int32_t>(planned) : kDefaultPrefillChunk;
-  }
-  // A chunk longer than the context could never be filled.
-  if (resolved.prefill_chunk > resolved.max_context) resolved.prefill_chunk = resolved.max_context;
-  if (resolved.num_threads == 0) resolved.num_threads = static_cast<int32_t>(std::thread::hardware_concurrency());
+  GEMMAC_RETURN_IF_ERROR(gemmac::resolveSessionOptions(model, options, "session_create", &resolved));
   try {
     std::unique_ptr<gemmac_session> session(new gemmac_session);
     session->model = model;
@@ -83,10 +95,12 @@ extern "C" gemmac_status gemmac_session_create(gemmac_model* model, const gemmac
     const size_t context = static_cast<size_t>(resolved.max_context);
     const size_t chunk = static_cast<size_t>(resolved.prefill_chunk);
     const size_t threads = static_cast<size_t>(resolved.num_threads);
+    const gemmac_kv_type kv_type = gemmac::kvType(resolved);
     GEMMAC_RETURN_IF_ERROR(model->compiled ? gemmac::CompiledExecutor::create(*model->program, *model->compiled,
-                                                                             context, chunk, threads, &session->compiled)
+                                                                             context, chunk, threads, kv_type,
+                                                                             &session->compiled)
                                            : gemmac::Executor::create(*model->program, context, chunk, threads,
-                                                                      &session->executor));
+                                                                      kv_type, &session->executor));
     *out_session = session.release();
     return nullptr;
   } catch (const std::exception&) {

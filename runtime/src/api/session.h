@@ -19,4 +19,17 @@ struct gemmac_session_s {
   size_t position = 0;  // tokens in the KV cache
 };
 
+namespace gemmac {
+
+/// `options` (NULL: the defaults) checked and with every 0 resolved as
+/// gemmac_session_create does; failures name `call`.
+gemmac_status resolveSessionOptions(const gemmac_model* model, const gemmac_session_options* options, const char* call,
+                                    gemmac_session_options* resolved);
+
+inline gemmac_kv_type kvType(const gemmac_session_options& options) {
+  return options.kv_cache_f16 ? GEMMAC_KV_F16 : GEMMAC_KV_F32;
+}
+
+}  // namespace gemmac
+
 #endif  // GEMMAC_RUNTIME_SRC_SESSION_H_

@@ -70,13 +70,14 @@ CompiledLibrary::~CompiledLibrary() {
 }
 
 gemmac_status CompiledExecutor::create(const Program& program, const CompiledLibrary& library, size_t max_context,
-                                       size_t prefill_chunk, size_t num_threads,
+                                       size_t prefill_chunk, size_t num_threads, gemmac_kv_type kv_type,
                                        std::unique_ptr<CompiledExecutor>* out) {
   std::unique_ptr<CompiledExecutor> executor(new CompiledExecutor(program, library));
   try {
     executor->workspace_.resize(library.workspaceFloats());
     size_t max_slots = 0;
-    GEMMAC_RETURN_IF_ERROR(createKvCaches(program.plan(), max_context, prefill_chunk, &executor->caches_, &max_slots));
+    GEMMAC_RETURN_IF_ERROR(
+        createKvCaches(program.plan(), max_context, prefill_chunk, kv_type, &executor->caches_, &max_slots));
     // After the caches' own check, whose message says how to recompile.
     if (prefill_chunk > library.maxTokens())
       return makeStatus(GEMMAC_INVALID_ARGUMENT,
@@ -109,6 +110,7 @@ gemmac_status CompiledExecutor::create(const Program& program, const CompiledLib
   ctx.op_data = executor->op_data_.data();
   ctx.kv_keys = executor->keys_.data();
   ctx.kv_values = executor->values_.data();
+  ctx.kv_type = static_cast<uint32_t>(kv_type);
   ctx.linear = &CompiledExecutor::linear;
   ctx.parallelize = &CompiledExecutor::parallelize;
   ctx.runtime = executor.get();

@@ -54,7 +54,8 @@ class CompiledLibrary {
 class CompiledExecutor {
  public:
   static gemmac_status create(const Program& program, const CompiledLibrary& library, size_t max_context,
-                              size_t prefill_chunk, size_t num_threads, std::unique_ptr<CompiledExecutor>* out);
+                              size_t prefill_chunk, size_t num_threads, gemmac_kv_type kv_type,
+                              std::unique_ptr<CompiledExecutor>* out);
   ~CompiledExecutor();
   CompiledExecutor(const CompiledExecutor&) = delete;
   CompiledExecutor& operator=(const CompiledExecutor&) = delete;
@@ -74,7 +75,7 @@ class CompiledExecutor {
   std::vector<float> workspace_;
   std::vector<float> scores_;
   std::vector<KvCache> caches_;
-  std::vector<float*> keys_, values_;
+  std::vector<void*> keys_, values_;
   std::vector<const void*> op_data_;
   gemmac_compiled_ctx ctx_{};
   gemmac_status linear_status_ = nullptr;  // the first failed matrix product of a step

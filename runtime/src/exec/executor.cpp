@@ -3,15 +3,14 @@
 #include <algorithm>
 #include <exception>
 
-#include "loader/cpu_check.h"
-#include "kernels.h"
 #include "api/status.h"
-#include "targets/CpuFeatures.h"
+#include "exec/kernel_select.h"
+#include "kernels.h"
 
 namespace gemmac {
 
 gemmac_status Executor::create(const Program& program, size_t max_context, size_t prefill_chunk,
-                               size_t num_threads, std::unique_ptr<Executor>* out) {
+                               size_t num_threads, gemmac_kv_type kv_type, std::unique_ptr<Executor>* out) {
   std::unique_ptr<Executor> executor(new Executor(program));
   try {
     for (size_t width : program.bufferWidths()) executor->buffers_.emplace_back(width * prefill_chunk);
@@ -34,7 +33,7 @@ gemmac_status Executor::create(const Program& program, size_t max_context, size_
         executor->rope_tables_.push_back({theta, head_dim, std::vector<float>(prefill_chunk * head_dim)});
     }
     GEMMAC_RETURN_IF_ERROR(
-        createKvCaches(program.plan(), max_context, prefill_chunk, &executor->caches_, &executor->max_slots_));
+        createKvCaches(program.plan(), max_context, prefill_chunk, kv_type, &executor->caches_, &executor->max_slots_));
   } catch (const std::exception&) {  // bad_alloc, or length_error for absurd sizes
     return makeStatus(GEMMAC_RESOURCE_EXHAUSTED,
                       "out of memory allocating activations and KV caches for a context of %zu", max_context);
@@ -81,24 +80,6 @@ void embed(const TensorView& table, float scale, const int32_t* ids, size_t coun
   }
 }
 
-namespace {
-
-// The attention variant this CPU runs best, chosen once.
-gemmac_attention_partial_fn hostAttentionKernel() {
-  static const gemmac_attention_partial_fn kernel = [] {
-#if defined(__x86_64__)
-    const uint32_t features = hostCpuFeatures();
-    if (features & GEMMAC_CPU_X86_AVX512F) return gemmac_attention_partial_x86_avx512;
-    const uint32_t avx2 = GEMMAC_CPU_X86_AVX2 | GEMMAC_CPU_X86_FMA;
-    if ((features & avx2) == avx2) return gemmac_attention_partial_x86_avx2;
-#endif
-    return gemmac_attention_partial_generic;
-  }();
-  return kernel;
-}
-
-}  // namespace
-
 gemmac_status Executor::runAttention(const schema::Op& op, size_t count, int64_t first_position) {
   const schema::AttentionOp& attention = *op.kind_as_AttentionOp();
   const auto& in = *op.inputs();
@@ -115,7 +96,7 @@ gemmac_status Executor::runAttention(const schema::Op& op, size_t count, int64_t
   // Decode: the query's keys split into a range per thread, merged after;
   // prefill: tiles of query rows. The caches are only read.
   gemmac_attention_task task;
-  gemmac_attention_task_init(&task, hostAttentionKernel(), &params, buffer(in[0]), count, first_position,
+  gemmac_attention_task_init(&task, selectAttentionKernel(cache.type()), &params, buffer(in[0]), count, first_position,
                              cache.keys(), cache.values(), buffer(op.outputs()->Get(0)),
                              pthreadpool_get_threads_count(pool_), scores_.data(), scores_.size());
   pthreadpool_parallelize_1d_tile_1d(pool_, &gemmac_attention_task_run, &task, task.items, task.tile, 0);

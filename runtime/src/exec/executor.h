@@ -21,10 +21,10 @@ void embed(const TensorView& table, float scale, const int32_t* ids, size_t coun
 
 class Executor {
  public:
-  /// num_threads 0: one per core. Fails with GEMMAC_RESOURCE_EXHAUSTED when the
-  /// buffers or caches cannot be allocated.
+  /// num_threads 0: one per core; K/V rows of `kv_type`. Fails with
+  /// GEMMAC_RESOURCE_EXHAUSTED when the buffers or caches cannot be allocated.
   static gemmac_status create(const Program& program, size_t max_context, size_t prefill_chunk,
-                              size_t num_threads, std::unique_ptr<Executor>* out);
+                              size_t num_threads, gemmac_kv_type kv_type, std::unique_ptr<Executor>* out);
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;

@@ -16,4 +16,26 @@ gemmac_linear_q_fn selectLinearKernel(schema::DType dtype) {
   return q4 ? gemmac_linear_q4g32_generic : gemmac_linear_q8g32_generic;
 }
 
+namespace {
+
+struct AttentionKernels {
+  gemmac_attention_partial_fn f32, f16;
+};
+
+}  // namespace
+
+gemmac_attention_partial_fn selectAttentionKernel(gemmac_kv_type type) {
+  static const AttentionKernels kernels = []() -> AttentionKernels {
+#if defined(__x86_64__)
+    const uint32_t features = hostCpuFeatures();
+    if (features & GEMMAC_CPU_X86_AVX512F)
+      return {gemmac_attention_partial_x86_avx512, gemmac_attention_partial_f16_x86_avx512};
+    const uint32_t avx2 = GEMMAC_CPU_X86_AVX2 | GEMMAC_CPU_X86_FMA | GEMMAC_CPU_X86_F16C;
+    if ((features & avx2) == avx2) return {gemmac_attention_partial_x86_avx2, gemmac_attention_partial_f16_x86_avx2};
+#endif
+    return {gemmac_attention_partial_generic, gemmac_attention_partial_f16_generic};
+  }();
+  return type == GEMMAC_KV_F16 ? kernels.f16 : kernels.f32;
+}
+
 }  // namespace gemmac

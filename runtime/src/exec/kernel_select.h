@@ -11,6 +11,9 @@ namespace gemmac {
 /// The matrix-product kernel for a Q8G32 or Q4G32 weight.
 gemmac_linear_q_fn selectLinearKernel(schema::DType dtype);
 
+/// The attention partial pass for K/V rows of `type`.
+gemmac_attention_partial_fn selectAttentionKernel(gemmac_kv_type type);
+
 }  // namespace gemmac
 
 #endif  // GEMMAC_RUNTIME_SRC_KERNEL_SELECT_H_

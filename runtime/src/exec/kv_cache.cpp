@@ -1,7 +1,6 @@
 #include "exec/kv_cache.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "api/status.h"
 
@@ -57,31 +56,28 @@ size_t plannedPrefillChunk(const schema::Plan& plan) {
   return chunk;
 }
 
-KvCache::KvCache(const schema::KvCache& spec, size_t slots)
+KvCache::KvCache(const schema::KvCache& spec, size_t slots, gemmac_kv_type type)
     : slots_(slots),
       row_width_(static_cast<size_t>(spec.num_kv_heads()) * static_cast<size_t>(spec.head_dim())),
-      keys_(slots_ * row_width_),
-      values_(slots_ * row_width_) {}
+      type_(type),
+      keys_(slots_ * row_width_ * gemmac_kv_element_bytes(type)),
+      values_(slots_ * row_width_ * gemmac_kv_element_bytes(type)) {}
 
-gemmac_status createKvCaches(const schema::Plan& plan, size_t max_context, size_t prefill_chunk,
+gemmac_status createKvCaches(const schema::Plan& plan, size_t max_context, size_t prefill_chunk, gemmac_kv_type type,
                              std::vector<KvCache>* caches, size_t* max_slots) {
   *max_slots = 0;
   if (const auto* specs = plan.kv_caches())
     for (uint32_t i = 0; i < specs->size(); ++i) {
       size_t slots = 0;
       GEMMAC_RETURN_IF_ERROR(kvCacheSlots(*specs->Get(i), i, max_context, prefill_chunk, &slots));
-      caches->emplace_back(*specs->Get(i), slots);
+      caches->emplace_back(*specs->Get(i), slots, type);
       *max_slots = std::max(*max_slots, slots);
     }
   return nullptr;
 }
 
 void KvCache::write(const float* k, const float* v, size_t tokens, int64_t first_position) {
-  for (size_t t = 0; t < tokens; ++t) {
-    size_t slot = static_cast<size_t>(first_position + static_cast<int64_t>(t)) % slots_;
-    std::memcpy(&keys_[slot * row_width_], k + t * row_width_, row_width_ * sizeof(float));
-    std::memcpy(&values_[slot * row_width_], v + t * row_width_, row_width_ * sizeof(float));
-  }
+  gemmac_kv_store_generic(type_, k, v, tokens, row_width_, first_position, slots_, keys_.data(), values_.data());
 }
 
 }  // namespace gemmac

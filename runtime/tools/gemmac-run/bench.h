@@ -70,6 +70,7 @@ struct BenchFacts {
   int32_t context = 0;
   int64_t repetitions = 0;
   int32_t decode_prompt_tokens = 0;
+  int32_t kv_cache_f16 = 0;
   Stats load_milliseconds;
   PeakRssRun rss_run{};
   uint64_t peak_rss_bytes = 0;  // 0: not measured

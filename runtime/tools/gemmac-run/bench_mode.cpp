@@ -18,22 +18,24 @@
 namespace gemmac_run {
 namespace {
 
-// Decode tests start after this many prompt tokens: a short conversation opener,
-// so attention over the cache stays a small part of each step, as in llama-bench's tg.
-constexpr int32_t kDecodePromptTokens = 8;
 constexpr int kBandwidthPasses = 5;
 
 struct BenchOptions {
   std::string model_path;
   std::vector<int64_t> prompt_lengths = {64, 512};  // 0 entries skip
   int64_t decode_tokens = 128;                      // 0: no decode test
+  // Decode tests start after this many prompt tokens (-d): by default a short
+  // conversation opener, so attention over the cache stays a small part of
+  // each step, as in llama-bench's tg; a long one times attention at depth.
+  int64_t decode_prompt_tokens = 8;
+  int32_t kv_cache_f16 = 0;  // --kv
   std::vector<int64_t> threads = {1, 2};
   int64_t repetitions = 5;
   int64_t context = 0;  // 0: the smallest that holds every test
   int64_t bandwidth_mib = 2048;
   // The memory run: a long prompt and a reply, at a context that just holds them,
   // on the session's default threads.
-  PeakRssRun rss_run = {640, 512, 128, 0};
+  PeakRssRun rss_run = {640, 512, 128, 0, 0};
   bool json = false;
 };
 
@@ -57,6 +59,10 @@ BenchOptions parseBenchOptions(int argc, char** argv) {
       options.prompt_lengths = parseIntList(flag, args.value(flag), 0, INT32_MAX);
     } else if (flag == "-n") {
       options.decode_tokens = parseInt(flag, args.value(flag), 0, INT32_MAX);
+    } else if (flag == "-d") {
+      options.decode_prompt_tokens = parseInt(flag, args.value(flag), 1, INT32_MAX / 2);
+    } else if (flag == "--kv") {
+      options.kv_cache_f16 = parseKvCacheType(flag, args.value(flag));
     } else if (flag == "-t") {
       options.threads = parseIntList(flag, args.value(flag), 1, 1024);
     } else if (flag == "-r") {
@@ -70,7 +76,7 @@ BenchOptions parseBenchOptions(int argc, char** argv) {
       if (tokens.size() != 2 || tokens[0] == 0)
         throw UsageError{"bench: --rss-run: expected PROMPT,DECODE token counts, PROMPT at least 1"};
       options.rss_run = {static_cast<int32_t>(tokens[0] + tokens[1]), static_cast<int32_t>(tokens[0]),
-                         static_cast<int32_t>(tokens[1]), 0};
+                         static_cast<int32_t>(tokens[1]), 0, 0};
     } else if (flag == "--json") {
       options.json = true;
     } else if (!flag.empty() && flag[0] == '-') {
@@ -86,6 +92,7 @@ BenchOptions parseBenchOptions(int argc, char** argv) {
                                options.prompt_lengths.end());
   if (options.prompt_lengths.empty() && options.decode_tokens == 0)
     throw UsageError{"bench: nothing to run (-p 0 and -n 0)"};
+  options.rss_run.kv_cache_f16 = options.kv_cache_f16;
   return options;
 }
 
@@ -96,7 +103,7 @@ int64_t longestPrompt(const BenchOptions& options) {
 }
 
 int64_t decodeTestContext(const BenchOptions& options) {
-  return options.decode_tokens ? kDecodePromptTokens + options.decode_tokens : 0;
+  return options.decode_tokens ? options.decode_prompt_tokens + options.decode_tokens : 0;
 }
 
 /// Refuses, before anything runs, tests the context given by --ctx cannot hold.
@@ -109,7 +116,8 @@ void checkTestsFitContext(const BenchOptions& options) {
                        " tokens does not fit a context of " + context + " (--ctx)"};
   if (decodeTestContext(options) > options.context)
     throw UsageError{"bench: -n " + std::to_string(options.decode_tokens) + ": the decode test needs " +
-                     std::to_string(kDecodePromptTokens) + " prompt + " + std::to_string(options.decode_tokens) +
+                     std::to_string(options.decode_prompt_tokens) + " prompt + " +
+                     std::to_string(options.decode_tokens) +
                      " decoded tokens, more than a context of " + context + " (--ctx)"};
 }
 
@@ -156,6 +164,7 @@ bool runTests(gemmac_model* model, const gemmac_model_info& info, const BenchOpt
   gemmac_session_options_init(&session_options);
   session_options.max_context = facts.context;
   session_options.num_threads = static_cast<int32_t>(threads);
+  session_options.kv_cache_f16 = options.kv_cache_f16;
   gemmac_session* raw_session = nullptr;
   if (reportError(gemmac_session_create(model, &session_options, &raw_session), "session")) return false;
   SessionPtr session(raw_session);
@@ -174,7 +183,7 @@ bool runTests(gemmac_model* model, const gemmac_model_info& info, const BenchOpt
   }
   if (options.decode_tokens) {
     TestResult result{TestKind::kDecode, options.decode_tokens, threads, {}};
-    if (!timeDecode(session.get(), benchTokenIds(kDecodePromptTokens, info.vocab_size, kPromptSeed),
+    if (!timeDecode(session.get(), benchTokenIds(options.decode_prompt_tokens, info.vocab_size, kPromptSeed),
                     benchTokenIds(options.decode_tokens, info.vocab_size, kDecodeSeed), options.repetitions,
                     logits.data(), &result.tokens_per_second))
       return false;
@@ -198,7 +207,8 @@ int runBench(int argc, char** argv) {
   facts.cpu = cpuModelName();
   facts.cores = std::thread::hardware_concurrency();
   facts.repetitions = options.repetitions;
-  facts.decode_prompt_tokens = kDecodePromptTokens;
+  facts.decode_prompt_tokens = static_cast<int32_t>(options.decode_prompt_tokens);
+  facts.kv_cache_f16 = options.kv_cache_f16;
   facts.context = static_cast<int32_t>(
       options.context ? options.context : std::max(longestPrompt(options), decodeTestContext(options)));
   gemmac_model_info info{};

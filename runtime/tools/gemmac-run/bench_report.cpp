@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bench.h"
+#include "cli.h"
 
 namespace gemmac_run {
 namespace {
@@ -94,9 +95,9 @@ void printBenchHeader(const BenchFacts& facts) {
                  formatted(" %.1f GB/s", result.bytes_per_second / 1e9);
   std::printf("bandwidth:  %s (read, %.0f MiB buffer, median of %d passes)\n", bandwidth.c_str(),
               facts.bandwidth_buffer_bytes / kMiB, facts.bandwidth_passes);
-  std::printf("runs:       context %d, %d prompt tokens before each decode test, %" PRId64
+  std::printf("runs:       context %d, %s KV cache, %d prompt tokens before each decode test, %" PRId64
               " timed repetitions + 1 warm-up\n\n",
-              facts.context, facts.decode_prompt_tokens, facts.repetitions);
+              facts.context, kvCacheTypeName(facts.kv_cache_f16), facts.decode_prompt_tokens, facts.repetitions);
 }
 
 void printBenchRow(const BenchFacts& facts, const TestResult& result, bool first) {
@@ -129,6 +130,7 @@ void printBenchJson(const BenchFacts& facts, const std::vector<TestResult>& resu
   std::printf("  \"cores\": %u,\n", facts.cores);
   std::printf("  \"weight_bytes\": %" PRIu64 ",\n", facts.weight_bytes);
   std::printf("  \"context\": %d,\n", facts.context);
+  std::printf("  \"kv_cache\": \"%s\",\n", kvCacheTypeName(facts.kv_cache_f16));
   std::printf("  \"decode_prompt_tokens\": %d,\n", facts.decode_prompt_tokens);
   std::printf("  \"repetitions\": %" PRId64 ",\n", facts.repetitions);
   std::printf("  \"load_ms\": %s,\n", jsonStats(facts.load_milliseconds).c_str());

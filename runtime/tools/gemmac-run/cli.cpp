@@ -19,18 +19,23 @@ const char kUsage[] =
     "    --seed S              sampler seed (default 0)\n"
     "    --threads N           0 (default): one per core\n"
     "    --ctx N               context length; 0 (default): the model's\n"
-    "  gemmac-run score MODEL.gmf --ids 2,818,5279 [--topk 8] [--chunk N] [--threads N]\n"
+    "    --kv f32|f16          KV-cache rows: f32 (default, exact) or IEEE f16 (half\n"
+    "                          the memory; logits move by ~1e-3)\n"
+    "  gemmac-run score MODEL.gmf --ids 2,818,5279 [--topk 8] [--chunk N] [--threads N] [--kv T]\n"
     "    prints one JSON object: topk_ids, topk_logits and logsumexp at every position\n"
-    "  gemmac-run inspect MODEL.gmf [--ctx N] [--chunk C]\n"
-    "    KV-cache slots and bytes of a session of context N (default: the model's)\n"
-    "    and prefill chunk C (default 128)\n"
+    "  gemmac-run inspect MODEL.gmf [--ctx N] [--chunk C] [--kv T]\n"
+    "    KV-cache slots and bytes of a session of context N (default: the model's),\n"
+    "    prefill chunk C (default 128) and KV rows of type T (default f32)\n"
     "  gemmac-run bench MODEL.gmf [options]      prefill and decode speed, like llama-bench\n"
     "    -p N,N,...            prefill tests: prompt lengths (default 64,512; 0: none)\n"
-    "    -n N                  decode test: tokens decoded after an 8-token prompt\n"
+    "    -n N                  decode test: tokens decoded after a prompt of -d tokens\n"
     "                          (default 128; 0: none)\n"
+    "    -d N                  decode test: prompt tokens in the cache before it\n"
+    "                          (default 8; the context attention reads)\n"
     "    -t N,N,...            thread counts (default 1,2)\n"
     "    -r N                  timed repetitions, after one warm-up (default 5)\n"
     "    --ctx N               session context (default: the smallest that holds the tests)\n"
+    "    --kv f32|f16          KV-cache rows (default f32)\n"
     "    --bandwidth-mib N     read-bandwidth buffer (default 2048)\n"
     "    --rss-run P,N         the peak-RSS run: prefill P, decode N, context P + N\n"
     "                          (default 512,128)\n"
@@ -75,9 +80,19 @@ std::vector<int32_t> parseIds(const std::string& text) {
   return ids;
 }
 
+int32_t parseKvCacheType(const std::string& flag, const std::string& text) {
+  if (text == "f32") return 0;
+  if (text == "f16") return 1;
+  throw UsageError{flag + ": expected f32 or f16, got \"" + text + "\""};
+}
+
+const char* kvCacheTypeName(int32_t kv_cache_f16) { return kv_cache_f16 ? "f16" : "f32"; }
+
 void parseSessionArgument(const std::string& flag, Args& args, gemmac_session_options* options,
                           std::string* model_path) {
-  if (flag == "--threads") {
+  if (flag == "--kv") {
+    options->kv_cache_f16 = parseKvCacheType(flag, args.value(flag));
+  } else if (flag == "--threads") {
     options->num_threads = static_cast<int32_t>(parseInt(flag, args.value(flag), 0, 1024));
   } else if (flag == "--ctx") {
     options->max_context = static_cast<int32_t>(parseInt(flag, args.value(flag), 0, INT32_MAX));

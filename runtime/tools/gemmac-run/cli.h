@@ -36,8 +36,13 @@ float parseFloat(const std::string& flag, const std::string& text);
 /// "2,818,5279" -> ids; each must be a non-negative int32.
 std::vector<int32_t> parseIds(const std::string& text);
 
-/// Handles what the session-running modes share: --threads, --ctx and the
-/// model path; throws UsageError on any other argument.
+/// "--kv f16" -> 1, "--kv f32" -> 0: gemmac_session_options.kv_cache_f16.
+int32_t parseKvCacheType(const std::string& flag, const std::string& text);
+/// "f16" or "f32".
+const char* kvCacheTypeName(int32_t kv_cache_f16);
+
+/// Handles what the session-running modes share: --threads, --ctx, --kv and
+/// the model path; throws UsageError on any other argument.
 void parseSessionArgument(const std::string& flag, Args& args, gemmac_session_options* options,
                           std::string* model_path);
 

@@ -1,6 +1,6 @@
-// gemmac-run inspect MODEL.gmf [--ctx N] [--chunk C]: the KV-cache memory a
-// session of context N would allocate, per cache and in total, as the runtime
-// stores it (f32) and as bf16 would.
+// gemmac-run inspect MODEL.gmf [--ctx N] [--chunk C] [--kv T]: the KV-cache
+// memory a session with these options would allocate, per cache and in total.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <string>
@@ -11,8 +11,7 @@
 namespace gemmac_run {
 namespace {
 
-constexpr int64_t kDefaultChunk = 128;  // gemmac_session_create's default
-constexpr uint64_t kBf16Bytes = 2;
+constexpr int32_t kDefaultChunk = 128;  // gemmac_session_create's default for a plan without rings
 
 void printBytes(const char* label, uint64_t bytes) {
   std::printf("%s %" PRIu64 " bytes (%.1f MiB)\n", label, bytes, static_cast<double>(bytes) / (1 << 20));
@@ -21,19 +20,16 @@ void printBytes(const char* label, uint64_t bytes) {
 }  // namespace
 
 int runInspect(int argc, char** argv) {
-  Args args(argc, argv, 2);
   std::string path;
-  int64_t context = 0, chunk = kDefaultChunk;
-  while (!args.done()) {
+  gemmac_session_options options;
+  gemmac_session_options_init(&options);
+  options.prefill_chunk = kDefaultChunk;
+  for (Args args(argc, argv, 2); !args.done();) {
     std::string arg = args.next();
-    if (arg == "--ctx")
-      context = parseInt(arg, args.value(arg), 1, INT32_MAX);
-    else if (arg == "--chunk")
-      chunk = parseInt(arg, args.value(arg), 1, INT32_MAX);
-    else if (path.empty() && !arg.empty() && arg[0] != '-')
-      path = arg;
+    if (arg == "--chunk")
+      options.prefill_chunk = static_cast<int32_t>(parseInt(arg, args.value(arg), 1, INT32_MAX));
     else
-      throw UsageError{"inspect: unexpected argument \"" + arg + "\""};
+      parseSessionArgument(arg, args, &options, &path);
   }
   if (path.empty()) throw UsageError{"inspect: needs a model file"};
 
@@ -42,20 +38,16 @@ int runInspect(int argc, char** argv) {
   ModelPtr model(raw_model);
   gemmac_model_info info;
   if (reportError(gemmac_model_get_info(model.get(), &info), "info")) return 1;
-  if (context == 0) context = info.max_context;
+  if (options.max_context == 0) options.max_context = info.max_context;
   size_t count = 0;
-  if (reportError(gemmac_model_get_kv_caches(model.get(), static_cast<int32_t>(context),
-                                             static_cast<int32_t>(chunk), nullptr, 0, &count),
-                  "kv caches"))
-    return 1;
+  if (reportError(gemmac_model_get_kv_caches(model.get(), &options, nullptr, 0, &count), "kv caches")) return 1;
   std::vector<gemmac_kv_cache_info> caches(count);
-  if (reportError(gemmac_model_get_kv_caches(model.get(), static_cast<int32_t>(context),
-                                             static_cast<int32_t>(chunk), caches.data(), count, &count),
-                  "kv caches"))
+  if (reportError(gemmac_model_get_kv_caches(model.get(), &options, caches.data(), count, &count), "kv caches"))
     return 1;
 
-  std::printf("context %" PRId64 ", prefill chunk %" PRId64 "\n", context, chunk);
-  uint64_t bytes = 0, bf16_bytes = 0, slots = 0;
+  std::printf("context %d, prefill chunk %d\n", options.max_context,
+              std::min(options.prefill_chunk, options.max_context));
+  uint64_t bytes = 0, slots = 0;
   int32_t element_bytes = 0;
   for (size_t i = 0; i < count; ++i) {
     const gemmac_kv_cache_info& cache = caches[i];
@@ -63,13 +55,11 @@ int runInspect(int argc, char** argv) {
                 cache.kind == GEMMAC_KV_CACHE_RING ? "ring" : "full", cache.window, cache.slots, cache.row_elements,
                 cache.bytes);
     bytes += cache.bytes;
-    bf16_bytes += 2 * static_cast<uint64_t>(cache.slots) * static_cast<uint64_t>(cache.row_elements) * kBf16Bytes;
     slots += static_cast<uint64_t>(cache.slots);
     element_bytes = cache.element_bytes;
   }
   std::printf("total: %zu caches, %" PRIu64 " slots\n", count, slots);
   printBytes(("kv bytes (stored as " + std::to_string(element_bytes * 8) + "-bit floats):").c_str(), bytes);
-  printBytes("kv bytes if stored as bf16:", bf16_bytes);
   std::printf("executor: %s\n", gemmac_model_get_executor(model.get()));
   return 0;
 }

@@ -20,6 +20,7 @@ int runInChild(const std::string& model_path, const PeakRssRun& run) {
   gemmac_session_options_init(&options);
   options.max_context = run.context;
   options.num_threads = run.num_threads;
+  options.kv_cache_f16 = run.kv_cache_f16;
   ModelPtr model;
   SessionPtr session;
   if (!openSession(model_path, options, &model, &session)) return 1;

@@ -14,6 +14,7 @@ struct PeakRssRun {
   int32_t prompt_tokens;   // prefilled first
   int32_t decode_tokens;   // then decoded one at a time
   int32_t num_threads;     // 0: the session default (one per core)
+  int32_t kv_cache_f16;    // gemmac_session_options.kv_cache_f16
 };
 
 /// Forks a child that loads `model_path`, runs `run` and exits; returns the
