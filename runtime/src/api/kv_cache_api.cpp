@@ -2,6 +2,7 @@
 // plan and the session options alone, so tools can report memory without
 // allocating it.
 #include <algorithm>
+#include <exception>
 #include <vector>
 
 #include "exec/kv_cache.h"
@@ -17,7 +18,12 @@ extern "C" gemmac_status gemmac_model_get_kv_caches(const gemmac_model* model, c
   const size_t element_bytes = gemmac_kv_element_bytes(gemmac::kvType(resolved));
   const auto* specs = model->program->plan().kv_caches();
   const size_t count = specs ? specs->size() : 0;
-  std::vector<gemmac_kv_cache_info> infos(count);
+  std::vector<gemmac_kv_cache_info> infos;
+  try {
+    infos.resize(count);
+  } catch (const std::exception&) {  // no exception crosses the C API
+    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "get_kv_caches: out of memory for %zu caches", count);
+  }
   for (uint32_t i = 0; i < count; ++i) {
     const gemmac::schema::KvCache& spec = *specs->Get(i);
     size_t slots = 0;
