@@ -245,27 +245,15 @@ static void q4_decode(const uint8_t* w, const uint16_t* scales, size_t k, const 
   }
 }
 
+#include "quant_prefill.h"
+
 static inline __attribute__((always_inline)) void linear(int q8, const uint8_t* w, size_t n, size_t k, const float* x,
                                                          size_t m, size_t n_begin, size_t n_end, float* out,
                                                          size_t out_stride) {
   const uint16_t* scales = (const uint16_t*)(w + (q8 ? n * k : n * k / 2));
-  /* Token tiles of 6, then 4 or 2; an odd last token takes the decode path.
-   * Row chunks are sized for L2, so that the token tiles after the first find
-   * the chunk's weights in cache. */
+  /* Even token counts in tiles (quant_prefill.h); an odd last token takes the decode path. */
   const size_t tiled = m & ~(size_t)1;
-  const size_t row_bytes = q8 ? k + k / 16 : k / 2 + k / 16;
-  const size_t chunk = (kL2ChunkBytes / row_bytes / kTileRows + 1) * kTileRows;
-  for (size_t j = n_begin; j < n_end && tiled > 0; j += chunk) {
-    const size_t j_end = n_end - j < chunk ? n_end : j + chunk;
-    float* o = out + (j - n_begin);
-    size_t t = 0;
-    for (; t + kTileTokens <= tiled; t += kTileTokens)
-      linear_rows(q8, w, scales, k, x + t * k, j, j_end, kTileRows, kTileTokens, 0, o + t * out_stride, out_stride);
-    if (tiled - t == 4)
-      linear_rows(q8, w, scales, k, x + t * k, j, j_end, kTileRows, 4, 0, o + t * out_stride, out_stride);
-    if (tiled - t == 2)
-      linear_rows(q8, w, scales, k, x + t * k, j, j_end, kTileRows, 2, 0, o + t * out_stride, out_stride);
-  }
+  prefill(q8, w, scales, k, x, tiled, n_begin, n_end, out, out_stride);
   if (tiled < m) {
     const float* xt = x + tiled * k;
     float* ot = out + tiled * out_stride;
