@@ -211,6 +211,16 @@ void gemmac_attention_partial_x86_avx512(const gemmac_attention_params* params, 
 void gemmac_attention_partial_f16_x86_avx512(const gemmac_attention_params* params, size_t kv_head, const float* q,
                                              size_t n, int64_t key_begin, int64_t key_end, const void* k_cache,
                                              const void* v_cache, float* max, float* sum, float* acc);
+#if defined(__aarch64__)
+/* AArch64 builds only (arm64/attention_neon.c): NEON, which every AArch64 CPU
+ * has (any head_dim). */
+void gemmac_attention_partial_arm64_neon(const gemmac_attention_params* params, size_t kv_head, const float* q,
+                                         size_t n, int64_t key_begin, int64_t key_end, const void* k_cache,
+                                         const void* v_cache, float* max, float* sum, float* acc);
+void gemmac_attention_partial_f16_arm64_neon(const gemmac_attention_params* params, size_t kv_head, const float* q,
+                                             size_t n, int64_t key_begin, int64_t key_end, const void* k_cache,
+                                             const void* v_cache, float* max, float* sum, float* acc);
+#endif
 
 /* Whole attention of `tokens` queries at positions first_position.. whose keys
  * and values are already in the caches, with `partial`: tiles of query rows,
@@ -232,6 +242,11 @@ void gemmac_attention_x86_avx2(const gemmac_attention_params* params, const floa
 void gemmac_attention_x86_avx512(const gemmac_attention_params* params, const float* q, size_t tokens,
                                  int64_t first_position, const float* k_cache, const float* v_cache, float* scores,
                                  float* out);
+#if defined(__aarch64__)
+void gemmac_attention_arm64_neon(const gemmac_attention_params* params, const float* q, size_t tokens,
+                                 int64_t first_position, const float* k_cache, const float* v_cache, float* scores,
+                                 float* out);
+#endif
 
 /* Floats of partial results one key range of a split query needs:
  * num_heads * (head_dim + 2) (max, sum and acc of every head). */
@@ -342,6 +357,13 @@ void gemmac_linear_q4g32_x86_avx2(const uint8_t* w, size_t n, size_t k, const fl
                                   size_t n_end, float* out, size_t out_stride);
 void gemmac_linear_q8g32_x86_avx2(const uint8_t* w, size_t n, size_t k, const float* x, size_t m, size_t n_begin,
                                   size_t n_end, float* out, size_t out_stride);
+#elif defined(__aarch64__)
+/* AArch64 variants of the same contract (arm64/quant_neon.c): NEON, which
+ * every AArch64 CPU has, so nothing to check. */
+void gemmac_linear_q4g32_arm64_neon(const uint8_t* w, size_t n, size_t k, const float* x, size_t m, size_t n_begin,
+                                    size_t n_end, float* out, size_t out_stride);
+void gemmac_linear_q8g32_arm64_neon(const uint8_t* w, size_t n, size_t k, const float* x, size_t m, size_t n_begin,
+                                    size_t n_end, float* out, size_t out_stride);
 #endif
 
 /* Several quantized products of the same input x [m, k], e.g. the q, k and v

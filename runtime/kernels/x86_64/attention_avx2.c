@@ -9,7 +9,7 @@
 
 #include "kernels.h"
 
-enum { kBlock = 64 };
+enum { kBlock = 64, kTileKeys = 8 /* keys of a score tile of one head (8 lanes) */ };
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -68,7 +68,7 @@ static ALWAYS_INLINE float hmax(__m256 v) {
 /* scores[h][j] = scale * q_h . k_j for HT heads and the first nk (<= 8 / HT) keys. */
 static ALWAYS_INLINE void qk_tile(const int F16, const int HT, const float* q, size_t dim, const void* k,
                                   const void* v, size_t stride, size_t nk, float scale, float* scores) {
-  const int KT = 8 / HT;
+  const int KT = kTileKeys / HT;
   const void* kp[8];
   const void* vp[8];
   for (int j = 0; j < KT; ++j) {
@@ -154,50 +154,8 @@ static void softmax_block(float* s, size_t keys, float cap, float* max, float* s
   *sum += hsum(total);
 }
 
-static ALWAYS_INLINE void qk_block(const int F16, const float* q, size_t n, size_t dim, const void* k, const void* v,
-                                   size_t stride, size_t keys, float scale, float* scores) {
-  for (size_t h0 = 0; h0 < n;) {
-    const size_t left = n - h0;
-    const float* qh = q + h0 * dim;
-    float* sh = scores + h0 * kBlock;
-    const void* pv = h0 == 0 ? v : NULL; /* prefetch once per block */
-    if (left >= 4) {
-      for (size_t j = 0; j < keys; j += 2)
-        qk_tile(F16, 4, qh, dim, element_at(F16, k, j * stride), pv ? element_at(F16, pv, j * stride) : NULL, stride,
-                keys - j < 2 ? keys - j : 2, scale, sh + j);
-      h0 += 4;
-    } else if (left >= 2) {
-      for (size_t j = 0; j < keys; j += 4)
-        qk_tile(F16, 2, qh, dim, element_at(F16, k, j * stride), pv ? element_at(F16, pv, j * stride) : NULL, stride,
-                keys - j < 4 ? keys - j : 4, scale, sh + j);
-      h0 += 2;
-    } else {
-      for (size_t j = 0; j < keys; j += 8)
-        qk_tile(F16, 1, qh, dim, element_at(F16, k, j * stride), pv ? element_at(F16, pv, j * stride) : NULL, stride,
-                keys - j < 8 ? keys - j : 8, scale, sh + j);
-      h0 += 1;
-    }
-  }
-}
-
-static ALWAYS_INLINE void pv_block(const int F16, const float* scores, size_t n, size_t dim, const void* v,
-                                   size_t stride, size_t keys, float* acc) {
-  for (size_t h0 = 0; h0 < n;) {
-    const size_t left = n - h0;
-    if (left >= 4) {
-      pv_tile(F16, 4, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
-      h0 += 4;
-    } else if (left >= 2) {
-      pv_tile(F16, 2, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
-      h0 += 2;
-    } else {
-      pv_tile(F16, 1, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
-      h0 += 1;
-    }
-  }
-}
-
-/* The walk over blocks of keys, on the blocks above (shared with attention_avx512.c). */
+/* The walk over blocks of keys and the head tiles, on the tiles above (shared
+ * with attention_avx512.c and arm64/attention_neon.c). */
 #include "attention_pass.h"
 
 void gemmac_attention_partial_x86_avx2(const gemmac_attention_params* params, size_t kv_head, const float* q, size_t n,

@@ -21,7 +21,7 @@
 
 #include "kernels.h"
 
-enum { kBlock = 64 };
+enum { kBlock = 64, kTileKeys = 16 /* keys of a score tile of one head (16 lanes) */ };
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -84,7 +84,7 @@ static ALWAYS_INLINE __mmask16 tail_mask(size_t remaining) {
  * keys at k (rows `stride` apart); scores rows are kBlock apart. */
 static ALWAYS_INLINE void qk_tile(const int F16, const int HT, const float* q, size_t dim, const void* k,
                                   const void* v, size_t stride, size_t nk, float scale, float* scores) {
-  const int KT = 16 / HT;
+  const int KT = kTileKeys / HT;
   const void* kp[16];
   const void* vp[16];
   for (int j = 0; j < KT; ++j) {
@@ -183,50 +183,8 @@ static void softmax_block(float* s, size_t keys, float cap, float* max, float* s
   *sum += _mm512_reduce_add_ps(total);
 }
 
-static ALWAYS_INLINE void qk_block(const int F16, const float* q, size_t n, size_t dim, const void* k, const void* v,
-                                   size_t stride, size_t keys, float scale, float* scores) {
-  for (size_t h0 = 0; h0 < n;) {
-    const size_t left = n - h0;
-    const float* qh = q + h0 * dim;
-    float* sh = scores + h0 * kBlock;
-    const void* pv = h0 == 0 ? v : NULL; /* prefetch once per block */
-    if (left >= 4) {
-      for (size_t j = 0; j < keys; j += 4)
-        qk_tile(F16, 4, qh, dim, element_at(F16, k, j * stride), pv ? element_at(F16, pv, j * stride) : NULL, stride,
-                keys - j < 4 ? keys - j : 4, scale, sh + j);
-      h0 += 4;
-    } else if (left >= 2) {
-      for (size_t j = 0; j < keys; j += 8)
-        qk_tile(F16, 2, qh, dim, element_at(F16, k, j * stride), pv ? element_at(F16, pv, j * stride) : NULL, stride,
-                keys - j < 8 ? keys - j : 8, scale, sh + j);
-      h0 += 2;
-    } else {
-      for (size_t j = 0; j < keys; j += 16)
-        qk_tile(F16, 1, qh, dim, element_at(F16, k, j * stride), pv ? element_at(F16, pv, j * stride) : NULL, stride,
-                keys - j < 16 ? keys - j : 16, scale, sh + j);
-      h0 += 1;
-    }
-  }
-}
-
-static ALWAYS_INLINE void pv_block(const int F16, const float* scores, size_t n, size_t dim, const void* v,
-                                   size_t stride, size_t keys, float* acc) {
-  for (size_t h0 = 0; h0 < n;) {
-    const size_t left = n - h0;
-    if (left >= 4) {
-      pv_tile(F16, 4, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
-      h0 += 4;
-    } else if (left >= 2) {
-      pv_tile(F16, 2, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
-      h0 += 2;
-    } else {
-      pv_tile(F16, 1, scores + h0 * kBlock, v, stride, keys, acc + h0 * dim, dim);
-      h0 += 1;
-    }
-  }
-}
-
-/* The walk over blocks of keys, on the blocks above (shared with attention_avx2.c). */
+/* The walk over blocks of keys and the head tiles, on the tiles above (shared
+ * with attention_avx2.c and arm64/attention_neon.c). */
 #include "attention_pass.h"
 
 void gemmac_attention_partial_x86_avx512(const gemmac_attention_params* params, size_t kv_head, const float* q,

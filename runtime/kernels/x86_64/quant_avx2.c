@@ -25,6 +25,10 @@ enum {
   kPrefetchBytes = 16 * 1024, /* how far ahead decode prefetches weights */
 };
 
+/* The driver: linear(), its prefill tiles and decode rows on linear_tile below
+ * (shared with x86_64/quant_avx512.c and arm64/quant_neon.c). */
+#include "quant_linear.h"
+
 static inline void widen8(const uint16_t* h, float* out, float* out_m8) {
   const __m256 s = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)h));
   _mm256_storeu_ps(out, s);
@@ -131,43 +135,7 @@ static inline __attribute__((always_inline)) void linear_tile(int q8, const uint
   for (; a + 4 <= rows * tokens; a += 4) _mm_storeu_ps(sums + a, reduce4(acc[a], acc[a + 1], acc[a + 2], acc[a + 3]));
 #pragma clang loop unroll(full)
   for (; a < rows * tokens; ++a) sums[a] = reduce1(acc[a]);
-#pragma clang loop unroll(full)
-  for (size_t r = 0; r < rows; ++r)
-#pragma clang loop unroll(full)
-    for (size_t t = 0; t < tokens; ++t) out[t * out_stride + r] = sums[r * tokens + t];
+  store_tile(sums, rows, tokens, out, out_stride);
 }
 
-/* Rows [j_begin, j_end) for `tokens` tokens, in tiles of `rows` and a 1-row tail. */
-static inline __attribute__((always_inline)) void linear_rows(int q8, const uint8_t* w, const uint16_t* scales,
-                                                              size_t k, const float* x, size_t j_begin, size_t j_end,
-                                                              size_t rows, size_t tokens, int prefetch, float* out,
-                                                              size_t out_stride) {
-  size_t j = j_begin;
-  for (; j + rows <= j_end; j += rows)
-    linear_tile(q8, w, scales, k, x, j, rows, tokens, prefetch, out + (j - j_begin), out_stride);
-  for (; j < j_end; ++j) linear_tile(q8, w, scales, k, x, j, 1, tokens, prefetch, out + (j - j_begin), out_stride);
-}
-
-#include "quant_prefill.h"
-
-static inline __attribute__((always_inline)) void linear(int q8, const uint8_t* w, size_t n, size_t k, const float* x,
-                                                         size_t m, size_t n_begin, size_t n_end, float* out,
-                                                         size_t out_stride) {
-  const uint16_t* scales = (const uint16_t*)(w + (q8 ? n * k : n * k / 2));
-  /* Even token counts in tiles (quant_prefill.h); an odd last token takes the decode path. */
-  const size_t tiled = m & ~(size_t)1;
-  prefill(q8, w, scales, k, x, tiled, n_begin, n_end, out, out_stride);
-  if (tiled < m)
-    linear_rows(q8, w, scales, k, x + tiled * k, n_begin, n_end, kDecodeRows, 1, 1, out + tiled * out_stride,
-                out_stride);
-}
-
-void gemmac_linear_q4g32_x86_avx2(const uint8_t* w, size_t n, size_t k, const float* x, size_t m, size_t n_begin,
-                                  size_t n_end, float* out, size_t out_stride) {
-  linear(0, w, n, k, x, m, n_begin, n_end, out, out_stride);
-}
-
-void gemmac_linear_q8g32_x86_avx2(const uint8_t* w, size_t n, size_t k, const float* x, size_t m, size_t n_begin,
-                                  size_t n_end, float* out, size_t out_stride) {
-  linear(1, w, n, k, x, m, n_begin, n_end, out, out_stride);
-}
+GEMMAC_QUANT_LINEAR_ENTRY_POINTS(x86_avx2)

@@ -37,6 +37,10 @@ enum {
   kPrefetchBytes = 16 * 1024, /* how far ahead decode prefetches weights */
 };
 
+/* The driver: linear(), its prefill tiles and decode rows on linear_tile below
+ * (shared with x86_64/quant_avx2.c and arm64/quant_neon.c). */
+#include "quant_linear.h"
+
 static inline void widen16(const uint16_t* h, float* out) {
   _mm512_storeu_ps(out, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)h)));
 }
@@ -151,21 +155,7 @@ static inline __attribute__((always_inline)) void linear_tile(int q8, const uint
 
   float sums[kMaxRows * kTileTokens];
   reduce(acc, rows * tokens, sums);
-#pragma clang loop unroll(full)
-  for (size_t r = 0; r < rows; ++r)
-#pragma clang loop unroll(full)
-    for (size_t t = 0; t < tokens; ++t) out[t * out_stride + r] = sums[r * tokens + t];
-}
-
-/* Rows [j_begin, j_end) for `tokens` tokens, in tiles of `rows` and a 1-row tail. */
-static inline __attribute__((always_inline)) void linear_rows(int q8, const uint8_t* w, const uint16_t* scales,
-                                                              size_t k, const float* x, size_t j_begin, size_t j_end,
-                                                              size_t rows, size_t tokens, int prefetch, float* out,
-                                                              size_t out_stride) {
-  size_t j = j_begin;
-  for (; j + rows <= j_end; j += rows)
-    linear_tile(q8, w, scales, k, x, j, rows, tokens, prefetch, out + (j - j_begin), out_stride);
-  for (; j < j_end; ++j) linear_tile(q8, w, scales, k, x, j, 1, tokens, prefetch, out + (j - j_begin), out_stride);
+  store_tile(sums, rows, tokens, out, out_stride);
 }
 
 /* x reordered for q4_decode_tile: block q (128 inputs, the 4 groups of 64
@@ -245,29 +235,12 @@ static void q4_decode(const uint8_t* w, const uint16_t* scales, size_t k, const 
   }
 }
 
-#include "quant_prefill.h"
-
-static inline __attribute__((always_inline)) void linear(int q8, const uint8_t* w, size_t n, size_t k, const float* x,
-                                                         size_t m, size_t n_begin, size_t n_end, float* out,
-                                                         size_t out_stride) {
-  const uint16_t* scales = (const uint16_t*)(w + (q8 ? n * k : n * k / 2));
-  /* Even token counts in tiles (quant_prefill.h); an odd last token takes the decode path. */
-  const size_t tiled = m & ~(size_t)1;
-  prefill(q8, w, scales, k, x, tiled, n_begin, n_end, out, out_stride);
-  if (tiled < m) {
-    const float* xt = x + tiled * k;
-    float* ot = out + tiled * out_stride;
-    if (q8) {
-      linear_rows(1, w, scales, k, xt, n_begin, n_end, kDecodeRows, 1, 1, ot, out_stride);
-    } else {
-      q4_decode(w, scales, k, xt, n_begin, n_end, ot);
-    }
-  }
-}
-
 void gemmac_linear_q4g32_x86_avx512(const uint8_t* w, size_t n, size_t k, const float* x, size_t m, size_t n_begin,
                                     size_t n_end, float* out, size_t out_stride) {
-  linear(0, w, n, k, x, m, n_begin, n_end, out, out_stride);
+  /* The even tokens through the driver, an odd last one (and decode) by q4_decode. */
+  const size_t tiled = m & ~(size_t)1;
+  linear(0, w, n, k, x, tiled, n_begin, n_end, out, out_stride);
+  if (tiled < m) q4_decode(w, quant_scales(0, w, n, k), k, x + tiled * k, n_begin, n_end, out + tiled * out_stride);
 }
 
 void gemmac_linear_q8g32_x86_avx512(const uint8_t* w, size_t n, size_t k, const float* x, size_t m, size_t n_begin,

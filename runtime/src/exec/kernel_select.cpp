@@ -12,6 +12,8 @@ gemmac_linear_q_fn selectLinearKernel(schema::DType dtype) {
   if (features & GEMMAC_CPU_X86_AVX512F) return q4 ? gemmac_linear_q4g32_x86_avx512 : gemmac_linear_q8g32_x86_avx512;
   const uint32_t avx2 = GEMMAC_CPU_X86_AVX2 | GEMMAC_CPU_X86_FMA | GEMMAC_CPU_X86_F16C;
   if ((features & avx2) == avx2) return q4 ? gemmac_linear_q4g32_x86_avx2 : gemmac_linear_q8g32_x86_avx2;
+#elif defined(__aarch64__)
+  return q4 ? gemmac_linear_q4g32_arm64_neon : gemmac_linear_q8g32_arm64_neon;  // NEON: every AArch64 CPU
 #endif
   return q4 ? gemmac_linear_q4g32_generic : gemmac_linear_q8g32_generic;
 }
@@ -32,6 +34,8 @@ gemmac_attention_partial_fn selectAttentionKernel(gemmac_kv_type type) {
       return {gemmac_attention_partial_x86_avx512, gemmac_attention_partial_f16_x86_avx512};
     const uint32_t avx2 = GEMMAC_CPU_X86_AVX2 | GEMMAC_CPU_X86_FMA | GEMMAC_CPU_X86_F16C;
     if ((features & avx2) == avx2) return {gemmac_attention_partial_x86_avx2, gemmac_attention_partial_f16_x86_avx2};
+#elif defined(__aarch64__)
+    return {gemmac_attention_partial_arm64_neon, gemmac_attention_partial_f16_arm64_neon};  // NEON: every AArch64 CPU
 #endif
     return {gemmac_attention_partial_generic, gemmac_attention_partial_f16_generic};
   }();

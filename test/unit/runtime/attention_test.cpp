@@ -38,6 +38,9 @@ std::vector<Variant> variants() {
                  gemmac_attention_partial_x86_avx2});
   all.push_back({"x86_avx512", gemmac_attention_partial_x86_avx512, false, gemmac_attention_x86_avx512, avx512,
                  gemmac_attention_partial_x86_avx512});
+#elif defined(__aarch64__)
+  all.push_back({"arm64_neon", gemmac_attention_partial_arm64_neon, false, gemmac_attention_arm64_neon, true,
+                 gemmac_attention_partial_arm64_neon});
 #endif
   all.push_back({"f16_generic", gemmac_attention_partial_f16_generic, true, nullptr, true,
                  gemmac_attention_partial_generic});
@@ -46,6 +49,9 @@ std::vector<Variant> variants() {
                  gemmac_attention_partial_x86_avx2});
   all.push_back({"f16_x86_avx512", gemmac_attention_partial_f16_x86_avx512, true, nullptr, avx512,
                  gemmac_attention_partial_x86_avx512});
+#elif defined(__aarch64__)
+  all.push_back({"f16_arm64_neon", gemmac_attention_partial_f16_arm64_neon, true, nullptr, true,
+                 gemmac_attention_partial_arm64_neon});
 #endif
   return all;
 }
@@ -174,6 +180,8 @@ const Shape kShapes[] = {
     {4, 1, 40, 3, 0.0f, 1.0f},   {16, 1, 64, 17, 0.0f, 1.0f},  {1, 1, 256, 17, 0.0f, 12.0f},
     // Not a multiple of 8: the generic pass's last elements, AVX2's fallback to it.
     {3, 1, 76, 17, 1.5f, 2.0f},
+    // Not a multiple of 4: NEON's scalar last elements after whole chunks and single vectors.
+    {5, 1, 70, 3, 0.0f, 1.0f},   {3, 1, 13, 17, 1.5f, 2.0f},
 };
 
 TEST(Attention, RingRunsSplitAtTheWrap) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels.h"
@@ -120,6 +121,8 @@ std::vector<Variant> variants() {
                  __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")});
   all.push_back({"x86_avx512", gemmac_linear_q4g32_x86_avx512, gemmac_linear_q8g32_x86_avx512,
                  static_cast<bool>(__builtin_cpu_supports("avx512f"))});
+#elif defined(__aarch64__)
+  all.push_back({"arm64_neon", gemmac_linear_q4g32_arm64_neon, gemmac_linear_q8g32_arm64_neon, true});
 #endif
   return all;
 }
@@ -214,6 +217,37 @@ TEST_P(QuantLinear, MatchesDoubleReference) {
       for (size_t t = 0; t < s.m; ++t)
         for (size_t c = width; c < stride; ++c) EXPECT_EQ(out[t * stride + c], kSentinel) << "padding written";
     }
+  }
+}
+
+// A one-hot input picks one weight out of every row, so the product is that
+// weight, exactly: level * scale is exact in f32 whichever way a variant
+// unpacks it (all levels, scales of both signs, zero and f16 subnormals).
+TEST_P(QuantLinear, OneHotInputsGiveExactWeights) {
+  const Variant& variant = GetParam();
+  if (!variant.supported) GTEST_SKIP() << "this CPU lacks the features of " << variant.name;
+  const size_t n = 9, k = 64;
+  // (tokens, input of token 0; token t picks the next input): k + 1 tokens run
+  // the prefill tiles and an odd last token, then each input alone decode.
+  std::vector<std::pair<size_t, size_t>> calls = {{k + 1, 0}};
+  for (size_t i = 0; i < k; ++i) calls.push_back({1, i});
+  std::mt19937 rng(99);
+  for (bool q8 : {false, true}) {
+    const std::vector<uint8_t> w = randomWeight(q8, n, k, rng);
+    size_t failures = 0;
+    for (auto [m, first] : calls) {
+      std::vector<float> x(m * k, 0.0f), out(m * n);
+      for (size_t t = 0; t < m; ++t) x[t * k + (first + t) % k] = 1.0f;
+      (q8 ? variant.q8 : variant.q4)(w.data(), n, k, x.data(), m, 0, n, out.data(), n);
+      for (size_t t = 0; t < m; ++t)
+        for (size_t j = 0; j < n; ++j) {
+          const size_t i = (first + t) % k;
+          if (out[t * n + j] != weightAt(q8, w, n, k, j, i) && failures++ < 5)
+            ADD_FAILURE() << (q8 ? "q8g32" : "q4g32") << " m=" << m << " W[" << j << ", " << i
+                          << "] = " << weightAt(q8, w, n, k, j, i) << ", product " << out[t * n + j];
+        }
+    }
+    EXPECT_EQ(failures, 0u) << (q8 ? "q8g32" : "q4g32");
   }
 }
 
