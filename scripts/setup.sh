@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs exactly the Debian 12 packages gemmac needs, then configures and builds.
-# Usage: scripts/setup.sh [BUILD_DIR]      (default: build)
+# Usage: scripts/setup.sh [BUILD_DIR]      (default: build; the aarch64 cross
+# build of the runtime goes to BUILD_DIR-aarch64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
@@ -12,6 +13,10 @@ packages=(
   libsentencepiece-dev
   libxnnpack-dev libpthreadpool-dev
   libgtest-dev
+  # aarch64: the cross libc/libstdc++ for clang --target, qemu for the tests
+  g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  # the JNI bridge's host test
+  default-jdk-headless
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -41,10 +46,20 @@ if [ ! -f "$tokenizer_pkg/models/tokenizer.json" ]; then
 fi
 # --- end of tokenizer.json block
 
+# The runtime cross-built for aarch64 (its tests run under qemu from the host
+# suite): Debian's arm64 libraries unpacked into a private sysroot.
+bash scripts/arm64-sysroot.sh
+aarch64_dir="$build_dir-aarch64"
+cmake -S . -B "$aarch64_dir" -G Ninja \
+  -DCMAKE_BUILD_TYPE=Release -DGEMMAC_BUILD_COMPILER=OFF \
+  -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux.cmake
+
 cmake -S . -B "$build_dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
   -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
-  -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit
+  -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
+  -DGEMMAC_AARCH64_BUILD_DIR="$(cd "$aarch64_dir" && pwd)"
 # Two cores and MLIR headers: more than two jobs only thrashes.
 cmake --build "$build_dir" -j 2
+cmake --build "$aarch64_dir" -j 2

@@ -27,6 +27,16 @@ if platform.machine() in ("x86_64", "AMD64"):
     if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= set(flags):
         config.available_features.add("x86_64-avx512-host")
 
+# The aarch64 runtime (a cross build, GEMMAC_AARCH64_BUILD_DIR) under qemu:
+# %aarch64 PROGRAM runs one of its programs (`%aarch64 -cpu cortex-a53 ...`
+# picks another CPU model). These tests carry the label qemu (test/qemu/).
+aarch64_dir = config.gemmac_aarch64_build_dir
+if aarch64_dir and os.path.exists(os.path.join(aarch64_dir, "bin", "run-emulated")):
+    config.available_features.add("qemu-aarch64")
+    config.substitutions.append(("%aarch64-bin", os.path.join(aarch64_dir, "bin")))
+    config.substitutions.append(("%aarch64-lib", os.path.join(aarch64_dir, "runtime", "src")))
+    config.substitutions.append(("%aarch64", os.path.join(aarch64_dir, "bin", "run-emulated")))
+
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(

@@ -24,33 +24,66 @@ LogicalResult emitCpp(ModuleOp emitcModule, llvm::StringRef command, llvm::raw_o
 
 namespace {
 
-/// clang++-22 beside the LLVM tools gemmac was built with, else on PATH.
-llvm::ErrorOr<std::string> findClang() {
-  for (llvm::StringRef name : {"clang++-22", "clang++"}) {
-    if (auto path = llvm::sys::findProgramByName(name, {GEMMAC_LLVM_TOOLS_DIR}))
+/// LLVM 22's `name` (clang++, llvm-ar, ...) beside the LLVM tools gemmac was
+/// built with, else on PATH.
+llvm::ErrorOr<std::string> findTool(llvm::StringRef name) {
+  std::string versioned = (name + "-22").str();
+  for (llvm::StringRef candidate : {llvm::StringRef(versioned), name}) {
+    if (auto path = llvm::sys::findProgramByName(candidate, {GEMMAC_LLVM_TOOLS_DIR}))
       return path;
   }
-  return llvm::sys::findProgramByName("clang++-22");
+  return llvm::sys::findProgramByName(versioned);
+}
+
+/// Runs the tool `name` with `args`; on failure shows its output, saying it
+/// was building `library`.
+LogicalResult runTool(llvm::StringRef name, llvm::ArrayRef<std::string> args,
+                      llvm::StringRef library) {
+  auto tool = findTool(name);
+  if (!tool) {
+    llvm::errs() << "gemmac: error: cannot build " << library << ": " << name
+                 << "-22 is neither in " GEMMAC_LLVM_TOOLS_DIR " nor on PATH\n";
+    return failure();
+  }
+  llvm::SmallString<128> log;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("gemmac-build", "log", log)) {
+    llvm::errs() << "gemmac: error: cannot create a temporary file: " << ec.message() << "\n";
+    return failure();
+  }
+  std::vector<llvm::StringRef> argRefs = {*tool};
+  argRefs.insert(argRefs.end(), args.begin(), args.end());
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(log),
+                                                llvm::StringRef(log)};
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(*tool, argRefs, std::nullopt, redirects, 0, 0, &error);
+  auto output = llvm::MemoryBuffer::getFile(log);
+  llvm::sys::fs::remove(log);
+  if (rc == 0)
+    return success();
+  llvm::errs() << "gemmac: error: " << *tool << " failed building " << library;
+  if (!error.empty())
+    llvm::errs() << ": " << error;
+  llvm::errs() << "\n";
+  if (output)
+    llvm::errs() << (*output)->getBuffer();
+  return failure();
 }
 
 } // namespace
 
-LogicalResult buildSharedLibrary(const gemmac_target &target, llvm::StringRef source,
+LogicalResult buildTargetLibrary(const gemmac_target &target, llvm::StringRef source,
                                  llvm::StringRef library) {
-  auto clang = findClang();
-  if (!clang) {
-    llvm::errs() << "gemmac: error: cannot build " << library
-                 << ": clang++-22 is neither in " GEMMAC_LLVM_TOOLS_DIR " nor on PATH\n";
-    return failure();
-  }
-  std::vector<std::string> args = {*clang,
-                                   "-O2",
+  // Freestanding and without C++ runtime, all symbols hidden but the one
+  // GEMMAC_COMPILED_EXPORT: the code links into any process, next to another
+  // copy of the kernels (the runtime's) without clashing.
+  std::vector<std::string> args = {"-O2",
                                    "-fPIC",
-                                   "-shared",
                                    "-ffreestanding",
                                    "-fno-exceptions",
                                    "-fno-rtti",
+                                   "-fvisibility=hidden",
                                    "-nostdlib++",
+                                   "-fuse-ld=lld",
                                    "-I" GEMMAC_ABI_INCLUDE_DIR,
                                    "-I" GEMMAC_KERNELS_DIR};
   if (target.triple)
@@ -61,7 +94,17 @@ LogicalResult buildSharedLibrary(const gemmac_target &target, llvm::StringRef so
   llvm::StringRef(target.features).split(features, ' ', -1, /*KeepEmpty=*/false);
   for (llvm::StringRef feature : features)
     args.push_back(feature.str());
-  args.insert(args.end(), {"-o", library.str(), "-x", "c++", source.str(), "-x", "c"});
+  // A static archive holds one relocatable object, linked here (-r) so that
+  // its hidden symbols can be made local; a shared library links libm, the
+  // only library the kernels call (a few math functions).
+  const bool archive = target.library == GEMMAC_TARGET_STATIC;
+  llvm::SmallString<256> object = llvm::sys::path::parent_path(library);
+  llvm::sys::path::append(object, llvm::Twine("model_") + target.name + ".o");
+  if (archive)
+    args.insert(args.end(), {"-r", "-nostdlib", "-o", object.str().str()});
+  else
+    args.insert(args.end(), {"-shared", "-o", library.str()});
+  args.insert(args.end(), {"-x", "c++", source.str(), "-x", "c"});
   // The kernels are built for the target with the generated code (-x c): the
   // generic ones and the target's own variants.
   llvm::SmallVector<llvm::StringRef> kernels;
@@ -69,29 +112,15 @@ LogicalResult buildSharedLibrary(const gemmac_target &target, llvm::StringRef so
   llvm::StringRef(target.kernel_sources).split(kernels, ' ', -1, /*KeepEmpty=*/false);
   for (llvm::StringRef kernel : kernels)
     args.push_back((llvm::Twine(GEMMAC_KERNELS_DIR) + "/" + kernel).str());
-  args.push_back("-lm");
-
-  llvm::SmallString<128> log;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("gemmac-clang", "log", log)) {
-    llvm::errs() << "gemmac: error: cannot create a temporary file: " << ec.message() << "\n";
-    return failure();
-  }
-  std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
-  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(log),
-                                                llvm::StringRef(log)};
-  std::string error;
-  int rc = llvm::sys::ExecuteAndWait(*clang, argRefs, std::nullopt, redirects, 0, 0, &error);
-  auto output = llvm::MemoryBuffer::getFile(log);
-  llvm::sys::fs::remove(log);
-  if (rc == 0)
-    return success();
-  llvm::errs() << "gemmac: error: " << *clang << " failed building " << library;
-  if (!error.empty())
-    llvm::errs() << ": " << error;
-  llvm::errs() << "\n";
-  if (output)
-    llvm::errs() << (*output)->getBuffer();
-  return failure();
+  if (!archive)
+    return runTool("clang++", args, library);
+  llvm::sys::fs::remove(library);
+  LogicalResult built = success(
+      succeeded(runTool("clang++", args, library)) &&
+      succeeded(runTool("llvm-objcopy", {"--localize-hidden", object.str().str()}, library)) &&
+      succeeded(runTool("llvm-ar", {"rcsD", library.str(), object.str().str()}, library)));
+  llvm::sys::fs::remove(object);
+  return built;
 }
 
 } // namespace gemmac

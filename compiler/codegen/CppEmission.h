@@ -15,10 +15,12 @@ namespace gemmac {
 mlir::LogicalResult emitCpp(mlir::ModuleOp emitcModule, llvm::StringRef command,
                             llvm::raw_ostream &os);
 
-/// Builds `source` into the shared library `library` for `target` with
-/// clang++-22 (the LLVM tools dir, else PATH), freestanding, with the kernel
-/// library compiled in. Errors name the missing compiler or show its output.
-mlir::LogicalResult buildSharedLibrary(const gemmac_target &target, llvm::StringRef source,
+/// Builds `source` into `library` for `target` with clang++-22 (the LLVM
+/// tools dir, else PATH), freestanding, with the kernel library compiled in:
+/// a shared library, or for GEMMAC_TARGET_STATIC an archive of one object whose
+/// only global definition is gemmac_compiled_model_get. Errors name the
+/// missing tool or show its output.
+mlir::LogicalResult buildTargetLibrary(const gemmac_target &target, llvm::StringRef source,
                                        llvm::StringRef library);
 
 } // namespace gemmac

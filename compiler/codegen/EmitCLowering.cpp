@@ -461,18 +461,6 @@ LogicalResult ForwardLowering::lower(func::FuncOp forward, emitc::FuncOp entry, 
   return success();
 }
 
-/// An exported `TYPE NAME(void) { return VALUE; }` describing the library.
-void addConstantFunction(OpBuilder &b, StringRef name, Type type, StringRef value) {
-  Location loc = b.getUnknownLoc();
-  auto func = emitc::FuncOp::create(b, loc, name, b.getFunctionType({}, {type}));
-  func.setSpecifiersAttr(b.getStrArrayAttr({"extern \"C\""}));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(func.addEntryBlock());
-  Value result = emitc::ConstantOp::create(
-      b, loc, type, emitc::OpaqueAttr::get(b.getContext(), value));
-  emitc::ReturnOp::create(b, loc, result);
-}
-
 } // namespace
 
 FailureOr<OwningOpRef<ModuleOp>> lowerToEmitC(ModuleOp module, const EmitCOptions &options) {
@@ -497,29 +485,32 @@ FailureOr<OwningOpRef<ModuleOp>> lowerToEmitC(ModuleOp module, const EmitCOption
   auto entryType = b.getFunctionType(
       {constCtx, constIds, sizeType, b.getI64Type(), sizeType, floatPtr(context)}, {});
   auto entry = emitc::FuncOp::create(b, loc, "gemmac_compiled_forward", entryType);
-  entry.setSpecifiersAttr(b.getStrArrayAttr({"extern \"C\""}));
+  entry.setSpecifiersAttr(b.getStrArrayAttr({"static"}));
   entry.addEntryBlock();
   b.setInsertionPointToEnd(result->getBody());
   auto decodeType = b.getFunctionType({constCtx, constIds, b.getI64Type(), floatPtr(context)}, {});
   auto decode = emitc::FuncOp::create(b, loc, "gemmac_compiled_decode", decodeType);
-  decode.setSpecifiersAttr(b.getStrArrayAttr({"extern \"C\""}));
+  decode.setSpecifiersAttr(b.getStrArrayAttr({"static"}));
   decode.addEntryBlock();
   ForwardLowering lowering(b, plan, options);
   if (failed(lowering.lower(forward, entry, /*decode=*/false)) ||
       failed(lowering.lower(forward, decode, /*decode=*/true)))
     return failure();
 
+  // The one exported symbol: the description the runtime checks before it
+  // calls the entry points (gemmac/compiled_abi.h).
   b.setInsertionPointToEnd(result->getBody());
-  Type u32 = b.getIntegerType(32, /*isSigned=*/false);
-  Type u64 = b.getIntegerType(64, /*isSigned=*/false);
-  addConstantFunction(b, "gemmac_compiled_abi_version", u32,
-                      std::to_string(GEMMAC_COMPILED_ABI_VERSION));
-  addConstantFunction(b, "gemmac_compiled_model_hash", u64,
-                      llvm::formatv("{0:x16}ull", options.image->contentHash).str());
-  addConstantFunction(b, "gemmac_compiled_op_count", u32, std::to_string(lowering.opCount()));
-  addConstantFunction(b, "gemmac_compiled_workspace_floats", sizeType,
-                      std::to_string(plan.workspaceFloats + lowering.ropeFloats()));
-  addConstantFunction(b, "gemmac_compiled_max_tokens", sizeType, std::to_string(options.maxTokens));
+  emitc::VerbatimOp::create(
+      b, loc,
+      llvm::formatv("extern \"C\" GEMMAC_COMPILED_EXPORT const gemmac_compiled_model* "
+                    "gemmac_compiled_model_get(void) {{\n"
+                    "  static const gemmac_compiled_model model = {{{0}u, {1}u, {2:x16}ull, {3}u, {4}u,\n"
+                    "                                              gemmac_compiled_forward, "
+                    "gemmac_compiled_decode};\n"
+                    "  return &model;\n}",
+                    GEMMAC_COMPILED_ABI_VERSION, lowering.opCount(), options.image->contentHash,
+                    plan.workspaceFloats + lowering.ropeFloats(), options.maxTokens)
+          .str());
   if (failed(verify(*result)))
     return failure();
   return result;

@@ -71,7 +71,9 @@ LogicalResult writeTargetArtifacts(ModuleOp module, const SafetensorsFile &weigh
   };
   std::string model = inOut("model.gmf");
   std::string source = inOut(llvm::Twine("model_") + target.name + ".cc");
-  std::string libraryName = (llvm::Twine("libmodel_") + target.name + ".so").str();
+  std::string libraryName = (llvm::Twine("libmodel_") + target.name +
+                             (target.library == GEMMAC_TARGET_STATIC ? ".a" : ".so"))
+                                .str();
   std::string library = inOut(libraryName);
   // The model file comes first: the code bakes in its weight offsets and
   // content hash. Source and library are built under temporary names and
@@ -87,12 +89,13 @@ LogicalResult writeTargetArtifacts(ModuleOp module, const SafetensorsFile &weigh
   };
   writerOptions.requiredCpuFeatures = target.cpu_features;
   writerOptions.compiledLibrary = libraryName;
+  writerOptions.target = target.name;
   ModelImage image;
   if (failed(writeModelFile(module, weights, tokenizerModel, writerOptions, model, &image)))
     return cleanup();
   options.image = &image;
   if (failed(emitForwardPass(module, options, /*cpp=*/true, command, sourceTmp)) ||
-      failed(buildSharedLibrary(target, sourceTmp, libraryTmp)))
+      failed(buildTargetLibrary(target, sourceTmp, libraryTmp)))
     return cleanup();
   if (llvm::sys::fs::rename(sourceTmp, source) || llvm::sys::fs::rename(libraryTmp, library)) {
     llvm::errs() << "gemmac: error: cannot rename the artifacts into " << outDir << "\n";

@@ -1,8 +1,9 @@
 //===- TargetArtifacts.h - `gemmac compile --target T -o OUT/` --*- C++ -*-===//
 //
-// The artifacts of one target: OUT/model.gmf (naming the library and the CPU
-// features it needs), OUT/model_T.cc (the emitted forward pass) and
-// OUT/libmodel_T.so (built from it). All appear or none does.
+// The artifacts of one target: OUT/model.gmf (naming the target, its library
+// and the CPU features it needs), OUT/model_T.cc (the emitted forward pass) and
+// OUT/libmodel_T.so, or libmodel_T.a for a static target (built from it). All
+// appear or none does.
 //
 //===----------------------------------------------------------------------===//
 #ifndef GEMMAC_COMPILER_CODEGEN_TARGETARTIFACTS_H

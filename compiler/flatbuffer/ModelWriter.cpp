@@ -199,7 +199,7 @@ LogicalResult buildModel(ModuleOp module, func::FuncOp forward,
       plan->plan, builder.CreateVector(tensors), builder.CreateVectorOfStructs(segments),
       segmentBase, tokenizer, options.requiredCpuFeatures,
       options.compiledLibrary.empty() ? 0 : builder.CreateString(options.compiledLibrary.str()),
-      contentHash);
+      contentHash, options.target.empty() ? 0 : builder.CreateString(options.target.str()));
   fb::FinishModelBuffer(builder, model);
   return success();
 }

@@ -25,6 +25,8 @@ struct ModelWriterOptions {
   uint32_t requiredCpuFeatures = 0;
   /// The compiled forward pass's file name beside the model (empty: none).
   llvm::StringRef compiledLibrary;
+  /// The --target name it was compiled for (empty: none).
+  llvm::StringRef target;
   /// The bytes of the weights gemma-quantize stored as q4g32 / q8g32, by name.
   const llvm::StringMap<QuantizedWeight> *quantized = nullptr;
 };

@@ -2,6 +2,9 @@
  * streaming output, and free everything.
  *
  *   gemmac-simple MODEL.gmf [PROMPT] [N]
+ *
+ * Built with -DGEMMAC_LINKED_MODEL and a model's libmodel_<target>.a (a static
+ * target such as arm64-android), it runs that linked forward pass.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,14 +40,18 @@ int main(int argc, char** argv) {
 
   /* 1. Load the model: maps the file and checks it. */
   gemmac_model* model = NULL;
+#ifdef GEMMAC_LINKED_MODEL
+  if (failed(gemmac_model_load_linked(model_path, gemmac_compiled_model_get(), &model), "load")) return 1;
+#else
   if (failed(gemmac_model_load(model_path, &model), "load")) return 1;
+#endif
   gemmac_model_info info;
   if (failed(gemmac_model_get_info(model, &info), "info")) {
     gemmac_model_free(model);
     return 1;
   }
-  fprintf(stderr, "model: %d layers, vocabulary %d, context %d\n", info.num_layers,
-          info.vocab_size, info.max_context);
+  fprintf(stderr, "model: %d layers, vocabulary %d, context %d; executor: %s\n", info.num_layers,
+          info.vocab_size, info.max_context, gemmac_model_get_executor(model));
 
   /* 2. A session holds one sequence and its KV cache. */
   gemmac_session_options session_options;

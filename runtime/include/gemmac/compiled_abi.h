@@ -4,17 +4,11 @@
  * C: the generated code includes only this header and the kernels', so the
  * library needs no C++ standard library.
  *
- * The library exports, with C linkage:
- *   uint32_t gemmac_compiled_abi_version(void);    GEMMAC_COMPILED_ABI_VERSION
- *   uint64_t gemmac_compiled_model_hash(void);     Model.content_hash of the file it was built with
- *   uint32_t gemmac_compiled_op_count(void);       plan ops it was compiled from
- *   size_t gemmac_compiled_workspace_floats(void); activation workspace it needs
- *   size_t gemmac_compiled_max_tokens(void);       the largest step it plans for
- *   void gemmac_compiled_forward(const gemmac_compiled_ctx* ctx, const int32_t* ids,
- *                                size_t tokens, int64_t first_position,
- *                                size_t first_logit_row, float* logits);   a prefill step
- *   void gemmac_compiled_decode(const gemmac_compiled_ctx* ctx, const int32_t* id,
- *                               int64_t position, float* logits);          one token
+ * The code exports one symbol, with C linkage: its description,
+ *   const gemmac_compiled_model* gemmac_compiled_model_get(void);
+ * (everything else it defines, kernels included, is hidden). The runtime looks
+ * it up in libmodel_T.so beside the model file, or an app that links
+ * libmodel_T.a (arm64-android) passes it to gemmac_model_load_linked.
  *
  * Quantized weights are read in place: the generated code knows each one's
  * offset in the model file's segment area (ctx->weights) and calls the
@@ -34,7 +28,7 @@
 extern "C" {
 #endif
 
-#define GEMMAC_COMPILED_ABI_VERSION 4u
+#define GEMMAC_COMPILED_ABI_VERSION 5u
 
 /* out[rows, out_features] = x @ W^T for output `output` of plan op `op` (f32 /
  * bf16 weights). A failure is kept by the runtime and reported when the
@@ -48,7 +42,7 @@ typedef void (*gemmac_compiled_task_fn)(void* context, size_t start, size_t coun
 typedef void (*gemmac_compiled_parallelize_fn)(void* runtime, gemmac_compiled_task_fn task, void* context,
                                                size_t range, size_t tile);
 
-typedef struct gemmac_compiled_ctx {
+struct gemmac_compiled_ctx {
   float* workspace;           /* gemmac_compiled_workspace_floats() floats */
   float* scores;              /* attention scratch: `threads` rows of scores_stride floats; decode splits */
   size_t scores_stride;       /* its keys across threads when they hold gemmac_attention_range_floats each */
@@ -61,7 +55,29 @@ typedef struct gemmac_compiled_ctx {
   gemmac_compiled_linear_fn linear;
   gemmac_compiled_parallelize_fn parallelize;
   void* runtime;              /* the callbacks' first argument */
-} gemmac_compiled_ctx;
+};
+
+typedef struct gemmac_compiled_ctx gemmac_compiled_ctx;
+
+/* What a compiled forward pass is. abi_version comes first and stays first in
+ * every version, so a runtime can read it before trusting the rest. */
+typedef struct gemmac_compiled_model {
+  uint32_t abi_version;     /* GEMMAC_COMPILED_ABI_VERSION */
+  uint32_t op_count;        /* plan ops it was compiled from */
+  uint64_t model_hash;      /* Model.content_hash of the file it was built with */
+  size_t workspace_floats;  /* activation workspace it needs */
+  size_t max_tokens;        /* the largest step it plans for */
+  /* A prefill step: logits of rows [first_logit_row, tokens) (none if logits is NULL). */
+  void (*forward)(const gemmac_compiled_ctx* ctx, const int32_t* ids, size_t tokens, int64_t first_position,
+                  size_t first_logit_row, float* logits);
+  /* One token at `position`. */
+  void (*decode)(const gemmac_compiled_ctx* ctx, const int32_t* id, int64_t position, float* logits);
+} gemmac_compiled_model;
+
+#define GEMMAC_COMPILED_MODEL_SYMBOL "gemmac_compiled_model_get"
+/* Marks the generated code's one exported definition (it is built with
+ * -fvisibility=hidden). */
+#define GEMMAC_COMPILED_EXPORT __attribute__((visibility("default")))
 
 /* Glue the generated code calls: field access and parameter packing, so that
  * the emitted C++ is a flat list of calls with constant arguments. */

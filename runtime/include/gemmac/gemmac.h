@@ -58,6 +58,19 @@ typedef struct gemmac_model_info {
  * GEMMAC_UNIMPLEMENTED when the model needs CPU features this CPU lacks, and
  * GEMMAC_DATA_LOSS when the library is present but does not fit the file. */
 gemmac_status gemmac_model_load(const char* path, gemmac_model** out_model);
+
+/* A compiled forward pass linked into the program: `gemmac compile --target
+ * arm64-android` builds libmodel_arm64-android.a, whose one global symbol is
+ * gemmac_compiled_model_get (declared here for apps that link it; its
+ * contents are gemmac/compiled_abi.h's business). One such archive per
+ * program: a second would define the same symbol. */
+typedef struct gemmac_compiled_model gemmac_compiled_model;
+const gemmac_compiled_model* gemmac_compiled_model_get(void);
+/* gemmac_model_load with `compiled` (gemmac_compiled_model_get()) as the
+ * forward pass instead of a library beside the file; fails with
+ * GEMMAC_DATA_LOSS when it was built with another compile of the file. */
+gemmac_status gemmac_model_load_linked(const char* path, const gemmac_compiled_model* compiled,
+                                       gemmac_model** out_model);
 /* The path of the compiled forward pass sessions run, or "portable". Owned by the model. */
 const char* gemmac_model_get_executor(const gemmac_model* model);
 void gemmac_model_free(gemmac_model* model);

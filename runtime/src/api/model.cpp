@@ -8,10 +8,11 @@
 
 namespace {
 
-gemmac_status loadModel(const char* path, gemmac_model* model) {
+gemmac_status loadModel(const char* path, const gemmac_compiled_model* linked, gemmac_model* model) {
   GEMMAC_RETURN_IF_ERROR(gemmac::openModelFile(path, &model->file));
   const gemmac::schema::Model& root = *model->file.root;
-  GEMMAC_RETURN_IF_ERROR(gemmac::checkCpuFeatures(root.required_cpu_features(), path));
+  GEMMAC_RETURN_IF_ERROR(gemmac::checkCpuFeatures(root.required_cpu_features(),
+                                                   root.target() ? root.target()->c_str() : nullptr, path));
   const gemmac::schema::Config& config = *root.config();
   model->vocab_size = config.vocab_size();
   model->bos_id = config.bos_id();
@@ -35,21 +36,31 @@ gemmac_status loadModel(const char* path, gemmac_model* model) {
     }
   }
   GEMMAC_RETURN_IF_ERROR(gemmac::Program::create(model->file, &model->program));
-  return gemmac::CompiledLibrary::open(model->file, *model->program, &model->compiled);
+  return gemmac::CompiledLibrary::open(model->file, *model->program, linked, &model->compiled);
 }
 
-}  // namespace
-
-extern "C" gemmac_status gemmac_model_load(const char* path, gemmac_model** out_model) {
+gemmac_status load(const char* path, const gemmac_compiled_model* linked, gemmac_model** out_model) {
   if (!path || !out_model) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "model_load: NULL path or out_model");
   try {
     std::unique_ptr<gemmac_model> model(new gemmac_model);
-    GEMMAC_RETURN_IF_ERROR(loadModel(path, model.get()));
+    GEMMAC_RETURN_IF_ERROR(loadModel(path, linked, model.get()));
     *out_model = model.release();
     return nullptr;
   } catch (const std::exception&) {
     return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "%s: out of memory while loading", path);
   }
+}
+
+}  // namespace
+
+extern "C" gemmac_status gemmac_model_load(const char* path, gemmac_model** out_model) {
+  return load(path, nullptr, out_model);
+}
+
+extern "C" gemmac_status gemmac_model_load_linked(const char* path, const gemmac_compiled_model* compiled,
+                                                  gemmac_model** out_model) {
+  if (!compiled) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "model_load_linked: NULL compiled forward pass");
+  return load(path, compiled, out_model);
 }
 
 extern "C" const char* gemmac_model_get_executor(const gemmac_model* model) {

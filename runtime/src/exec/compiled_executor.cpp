@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 
 #include "api/status.h"
@@ -11,56 +12,61 @@
 namespace gemmac {
 namespace {
 
-template <typename Fn>
-Fn symbol(void* handle, const char* name) {
-  return reinterpret_cast<Fn>(dlsym(handle, name));
+bool endsWith(const std::string& s, const char* suffix) {
+  const size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
 }  // namespace
 
-gemmac_status CompiledLibrary::open(const ModelFile& file, const Program& program,
+gemmac_status CompiledLibrary::open(const ModelFile& file, const Program& program, const gemmac_compiled_model* linked,
                                     std::unique_ptr<CompiledLibrary>* out) {
   out->reset();
   const flatbuffers::String* name = file.root->compiled_library();
-  if (!name || name->size() == 0) return nullptr;
-  // Code is loaded from beside the model only: never a path the file chooses.
-  const std::string bare = name->str();
-  if (bare.find('/') != std::string::npos || bare == "." || bare == ".." || bare.find('\0') != std::string::npos)
-    return makeStatus(GEMMAC_DATA_LOSS, "%s: the compiled library '%s' is not a bare file name", file.path.c_str(),
-                      bare.c_str());
-  const size_t slash = file.path.rfind('/');
+  const std::string bare = name ? name->str() : std::string();
   std::unique_ptr<CompiledLibrary> library(new CompiledLibrary);
-  library->path_ = (slash == std::string::npos ? std::string() : file.path.substr(0, slash + 1)) + name->str();
-  struct stat info;
-  if (stat(library->path_.c_str(), &info) != 0) return nullptr;  // not shipped: run portably
-  library->handle_ = dlopen(library->path_.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!library->handle_)
-    return makeStatus(GEMMAC_DATA_LOSS, "%s: cannot load the compiled forward pass: %s", library->path_.c_str(),
-                      dlerror());
-  auto abi_version = symbol<uint32_t (*)()>(library->handle_, "gemmac_compiled_abi_version");
-  auto model_hash = symbol<uint64_t (*)()>(library->handle_, "gemmac_compiled_model_hash");
-  auto op_count = symbol<uint32_t (*)()>(library->handle_, "gemmac_compiled_op_count");
-  auto workspace = symbol<size_t (*)()>(library->handle_, "gemmac_compiled_workspace_floats");
-  auto max_tokens = symbol<size_t (*)()>(library->handle_, "gemmac_compiled_max_tokens");
-  library->forward_ = symbol<ForwardFn>(library->handle_, "gemmac_compiled_forward");
-  library->decode_ = symbol<DecodeFn>(library->handle_, "gemmac_compiled_decode");
-  if (!abi_version || !op_count || !workspace || !max_tokens || !library->forward_ || !library->decode_ ||
-      !model_hash)
-    return makeStatus(GEMMAC_DATA_LOSS, "%s: not a gemmac compiled forward pass", library->path_.c_str());
-  if (abi_version() != GEMMAC_COMPILED_ABI_VERSION)
-    return makeStatus(GEMMAC_DATA_LOSS, "%s: compiled for ABI version %u; this runtime runs version %u",
-                      library->path_.c_str(), abi_version(), GEMMAC_COMPILED_ABI_VERSION);
-  if (model_hash() != file.root->content_hash())
+  if (linked) {
+    library->path_ = (bare.empty() ? std::string("a forward pass") : bare) + " linked into the program";
+    library->model_ = linked;
+  } else {
+    if (bare.empty()) return nullptr;
+    // Code is loaded from beside the model only: never a path the file chooses.
+    if (bare.find('/') != std::string::npos || bare == "." || bare == ".." || bare.find('\0') != std::string::npos)
+      return makeStatus(GEMMAC_DATA_LOSS, "%s: the compiled library '%s' is not a bare file name", file.path.c_str(),
+                        bare.c_str());
+    // An archive is for apps to link (gemmac_model_load_linked): never loaded.
+    if (endsWith(bare, ".a")) return nullptr;
+    const size_t slash = file.path.rfind('/');
+    library->path_ = (slash == std::string::npos ? std::string() : file.path.substr(0, slash + 1)) + bare;
+    struct stat info;
+    if (stat(library->path_.c_str(), &info) != 0) return nullptr;  // not shipped: run portably
+    library->handle_ = dlopen(library->path_.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!library->handle_)
+      return makeStatus(GEMMAC_DATA_LOSS, "%s: cannot load the compiled forward pass: %s", library->path_.c_str(),
+                        dlerror());
+    auto get = reinterpret_cast<const gemmac_compiled_model* (*)()>(dlsym(library->handle_, GEMMAC_COMPILED_MODEL_SYMBOL));
+    library->model_ = get ? get() : nullptr;
+    if (!library->model_)
+      return makeStatus(GEMMAC_DATA_LOSS, "%s: not a gemmac compiled forward pass (no %s)", library->path_.c_str(),
+                        GEMMAC_COMPILED_MODEL_SYMBOL);
+  }
+  const gemmac_compiled_model& model = *library->model_;
+  const char* path = library->path_.c_str();
+  // abi_version is the one field every version has in the same place.
+  if (model.abi_version != GEMMAC_COMPILED_ABI_VERSION)
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: compiled for ABI version %u; this runtime runs version %u", path,
+                      model.abi_version, GEMMAC_COMPILED_ABI_VERSION);
+  if (model.model_hash != file.root->content_hash())
     return makeStatus(GEMMAC_DATA_LOSS,
                       "%s: built with another compile of the model (content hash %016llx; %s has %016llx): "
                       "ship the library and the model file of one `gemmac compile`",
-                      library->path_.c_str(), static_cast<unsigned long long>(model_hash()), file.path.c_str(),
+                      path, static_cast<unsigned long long>(model.model_hash), file.path.c_str(),
                       static_cast<unsigned long long>(file.root->content_hash()));
-  if (op_count() != program.ops().size())
-    return makeStatus(GEMMAC_DATA_LOSS, "%s: compiled from a plan of %u ops; the model file has %zu",
-                      library->path_.c_str(), op_count(), program.ops().size());
-  library->workspace_floats_ = workspace();
-  library->max_tokens_ = max_tokens();
+  if (model.op_count != program.ops().size())
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: compiled from a plan of %u ops; the model file has %zu", path,
+                      model.op_count, program.ops().size());
+  if (!model.forward || !model.decode)
+    return makeStatus(GEMMAC_DATA_LOSS, "%s: the compiled forward pass has no entry points", path);
   *out = std::move(library);
   return nullptr;
 }
@@ -74,15 +80,15 @@ gemmac_status CompiledExecutor::create(const Program& program, const CompiledLib
                                        std::unique_ptr<CompiledExecutor>* out) {
   std::unique_ptr<CompiledExecutor> executor(new CompiledExecutor(program, library));
   try {
-    executor->workspace_.resize(library.workspaceFloats());
+    executor->workspace_.resize(library.model().workspace_floats);
     size_t max_slots = 0;
     GEMMAC_RETURN_IF_ERROR(
         createKvCaches(program.plan(), max_context, prefill_chunk, kv_type, &executor->caches_, &max_slots));
     // After the caches' own check, whose message says how to recompile.
-    if (prefill_chunk > library.maxTokens())
+    if (prefill_chunk > library.model().max_tokens)
       return makeStatus(GEMMAC_INVALID_ARGUMENT,
                         "%s: compiled for steps of up to %zu tokens, not a prefill_chunk of %zu",
-                        library.path().c_str(), library.maxTokens(), prefill_chunk);
+                        library.path().c_str(), library.model().max_tokens, prefill_chunk);
     for (KvCache& cache : executor->caches_) {
       executor->keys_.push_back(cache.keys());
       executor->values_.push_back(cache.values());
@@ -139,9 +145,9 @@ void CompiledExecutor::parallelize(void* runtime, gemmac_compiled_task_fn task, 
 gemmac_status CompiledExecutor::step(const int32_t* ids, size_t count, int64_t first_position,
                                      size_t first_logit_row, float* logits) {
   if (count == 1 && first_logit_row == 0)
-    library_.decode()(&ctx_, ids, first_position, logits);
+    library_.model().decode(&ctx_, ids, first_position, logits);
   else
-    library_.forward()(&ctx_, ids, count, first_position, first_logit_row, logits);
+    library_.model().forward(&ctx_, ids, count, first_position, first_logit_row, logits);
   gemmac_status status = linear_status_;
   linear_status_ = nullptr;
   return status;

@@ -1,6 +1,6 @@
 // The compiled forward pass: a target library (libmodel_<target>.so, emitted
 // by `gemmac compile --target`) named by the model file and found beside it,
-// run over one session's workspace and KV caches. It reads quantized weights
+// or linked into the program (libmodel_<target>.a), run over one session's workspace and KV caches. It reads quantized weights
 // in place from the mapped file and calls back only for f32 / bf16 products.
 #ifndef GEMMAC_RUNTIME_SRC_COMPILED_EXECUTOR_H_
 #define GEMMAC_RUNTIME_SRC_COMPILED_EXECUTOR_H_
@@ -22,33 +22,29 @@ namespace gemmac {
 /// The loaded library of one model, shared by its sessions.
 class CompiledLibrary {
  public:
-  using ForwardFn = void (*)(const gemmac_compiled_ctx*, const int32_t*, size_t, int64_t, size_t, float*);
-  using DecodeFn = void (*)(const gemmac_compiled_ctx*, const int32_t*, int64_t, float*);
-
-  /// Loads the library the model file names, if any: *out stays NULL when the
-  /// file names none or it is not beside the model (the portable executor
-  /// runs). A library that is present but unusable (wrong ABI version, built
-  /// with another compile of the model: its content hash differs) fails with
-  /// GEMMAC_DATA_LOSS, and so does a library name that is not a bare file name.
-  static gemmac_status open(const ModelFile& file, const Program& program, std::unique_ptr<CompiledLibrary>* out);
+  /// The compiled forward pass of the model in `file`: `linked` when the
+  /// program links it (a static libmodel_T.a), else the shared library the
+  /// file names, loaded from beside it. *out stays NULL when there is none to
+  /// load (no library named, not shipped beside the model, or an archive that
+  /// only apps link): the portable executor runs. A forward pass that is
+  /// present but unusable (wrong ABI version, built with another compile of
+  /// the model: its content hash differs) fails with GEMMAC_DATA_LOSS, and so
+  /// does a library name that is not a bare file name.
+  static gemmac_status open(const ModelFile& file, const Program& program, const gemmac_compiled_model* linked,
+                            std::unique_ptr<CompiledLibrary>* out);
   ~CompiledLibrary();
   CompiledLibrary(const CompiledLibrary&) = delete;
   CompiledLibrary& operator=(const CompiledLibrary&) = delete;
 
-  ForwardFn forward() const { return forward_; }
-  DecodeFn decode() const { return decode_; }
-  size_t workspaceFloats() const { return workspace_floats_; }
-  size_t maxTokens() const { return max_tokens_; }
+  const gemmac_compiled_model& model() const { return *model_; }
+  /// Where it came from, for messages and gemmac_model_get_executor.
   const std::string& path() const { return path_; }
 
  private:
   CompiledLibrary() = default;
-  void* handle_ = nullptr;
+  void* handle_ = nullptr;  // dlopen's, when loaded from a file
   std::string path_;
-  ForwardFn forward_ = nullptr;
-  DecodeFn decode_ = nullptr;
-  size_t workspace_floats_ = 0;
-  size_t max_tokens_ = 0;
+  const gemmac_compiled_model* model_ = nullptr;
 };
 
 class CompiledExecutor {

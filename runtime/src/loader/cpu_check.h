@@ -8,9 +8,10 @@
 
 namespace gemmac {
 
-/// GEMMAC_UNIMPLEMENTED naming the first missing feature when this CPU lacks
-/// any of `required` (gemmac_cpu_feature bits); `path` names the model.
-gemmac_status checkCpuFeatures(uint32_t required, const char* path);
+/// GEMMAC_UNIMPLEMENTED naming the target, the features it needs and those
+/// missing when this CPU lacks any of `required` (gemmac_cpu_feature bits);
+/// `path` names the model.
+gemmac_status checkCpuFeatures(uint32_t required, const char* target, const char* path);
 
 /// The gemmac_cpu_feature bits this CPU has.
 uint32_t hostCpuFeatures();

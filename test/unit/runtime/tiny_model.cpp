@@ -59,7 +59,8 @@ std::vector<uint8_t> buildFlatBuffer(const ModelSpec& spec, uint64_t segment_bas
   auto model = schema::CreateModelDirect(b, spec.format_version, "gemmac tiny-model test", config, plan, &tensors,
                                          &segments, segment_base, spec.tokenizer.empty() ? nullptr : &spec.tokenizer,
                                          spec.required_cpu_features,
-                                         spec.compiled_library.empty() ? nullptr : spec.compiled_library.c_str());
+                                         spec.compiled_library.empty() ? nullptr : spec.compiled_library.c_str(),
+                                         /*content_hash=*/0, spec.target.empty() ? nullptr : spec.target.c_str());
   schema::FinishModelBuffer(b, model);
   return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }

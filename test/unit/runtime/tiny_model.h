@@ -46,6 +46,7 @@ struct ModelSpec {
   std::vector<uint8_t> tokenizer;
   uint32_t required_cpu_features = 0;
   std::string compiled_library;  // empty: none
+  std::string target;            // the --target name; empty: none
 };
 
 /// The file bytes: the FlatBuffer, then each tensor in its own 64-aligned segment;
