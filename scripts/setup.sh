@@ -8,6 +8,8 @@ build_dir=${1:-build}
 
 packages=(
   cmake ninja-build pkg-config python3 python3-numpy
+  # validates constrained-decoding output in the tests (an independent JSON Schema validator)
+  python3-jsonschema
   clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libflatbuffers-dev flatbuffers-compiler
   libsentencepiece-dev

@@ -28,6 +28,7 @@ typedef enum gemmac_status_code {
   GEMMAC_OUT_OF_RANGE = 5,     /* the context is full, a buffer is too small */
   GEMMAC_RESOURCE_EXHAUSTED = 6,
   GEMMAC_INTERNAL = 7,
+  GEMMAC_CANCELLED = 8, /* gemmac_session_cancel stopped a generate call */
 } gemmac_status_code;
 
 typedef struct gemmac_status_s* gemmac_status;
@@ -148,7 +149,8 @@ void gemmac_session_options_init(gemmac_session_options* options);
 gemmac_status gemmac_session_create(gemmac_model* model, const gemmac_session_options* options,
                                     gemmac_session** out_session);
 void gemmac_session_free(gemmac_session* session);
-/* Forgets all tokens; the next token is at position 0. */
+/* Forgets all tokens, the conversation (gemmac_session_chat) and a pending
+ * cancel; the next token is at position 0. */
 void gemmac_session_reset(gemmac_session* session);
 /* Number of tokens in the KV cache (the position of the next token). */
 size_t gemmac_session_get_position(const gemmac_session* session);
@@ -173,6 +175,10 @@ typedef struct gemmac_sampler_options {
   int32_t top_k;     /* 0: no limit */
   float top_p;       /* 1: no limit */
   uint64_t seed;     /* the same seed gives the same tokens */
+  float min_p;       /* in [0, 1]; 0 (default): no limit. Keeps the tokens whose probability
+                        (softmax of the logits before temperature) is at least min_p times the
+                        top token's, i.e. logit >= max logit + ln(min_p), as llama.cpp's min-p;
+                        applied with top_k, before top_p */
 } gemmac_sampler_options;
 
 void gemmac_sampler_options_init(gemmac_sampler_options* options); /* greedy */
@@ -182,10 +188,58 @@ void gemmac_sampler_free(gemmac_sampler* sampler);
 gemmac_status gemmac_sampler_sample(gemmac_sampler* sampler, const float* logits,
                                     size_t vocab_size, int32_t* out_id);
 
+/* ---- Grammar: constrained decoding ---------------------------------------------- */
+
+/* A grammar that generated text must follow, bound to a model's vocabulary
+ * (gemmac_generate_options.grammar). Generation under it only ever picks tokens
+ * whose bytes keep the text a prefix of a sentence of the grammar, never special
+ * tokens, and a stop id only where the text is complete; it ends by itself when
+ * nothing may follow. Greedy takes the unconstrained argmax whenever the grammar
+ * allows it; sampling samples from the masked logits. A grammar may be shared by
+ * generate calls on several threads. */
+typedef struct gemmac_grammar_s gemmac_grammar;
+
+/* From a JSON Schema (text, length bytes): output is JSON that validates. Supported:
+ * type (one or a list), properties, required, additionalProperties, items,
+ * minItems, maxItems, minLength, maxLength, minimum, maximum, exclusiveMinimum,
+ * exclusiveMaximum, enum, const, anyOf, allOf of one schema, nested schemas,
+ * boolean schemas; annotations (title, description, format, ...) are ignored.
+ * The output is a subset of what validates: properties in the schema's order,
+ * no properties beyond the declared ones (unless none are declared), at most 3
+ * whitespace characters between tokens, at most 16 digits per integer part, and a
+ * "number" with bounds written as an integer within them. Other constraining
+ * keywords (pattern, multipleOf, oneOf, $ref, ...) fail with GEMMAC_UNIMPLEMENTED;
+ * text that is not JSON fails with GEMMAC_INVALID_ARGUMENT naming line:column, a
+ * bad schema names its JSON pointer. */
+gemmac_status gemmac_grammar_create_from_json_schema(const gemmac_model* model, const char* schema,
+                                                     size_t length, gemmac_grammar** out_grammar);
+/* From llama.cpp GBNF text: `name ::= ...` rules (start: root), alternation |,
+ * sequences, "literals", [character classes] and [^negated] ones, `.`, groups
+ * ( ), repetition * + ? {m} {m,} {m,n}, # comments. Errors name line:column. */
+gemmac_status gemmac_grammar_create_from_gbnf(const gemmac_model* model, const char* text, size_t length,
+                                              gemmac_grammar** out_grammar);
+void gemmac_grammar_free(gemmac_grammar* grammar);
+
+/* What the grammar cost in the last generate call that used it. */
+typedef struct gemmac_grammar_stats {
+  int64_t tokens;       /* tokens picked under the grammar */
+  int64_t masks;        /* of them, how many needed the mask over the whole vocabulary
+                           (the argmax was not allowed, or sampling) */
+  int64_t masks_cached; /* of the masks, how many were reused from an earlier state */
+  double median_ms;     /* grammar time per token (check, mask, advance; not the sampler) */
+  double max_ms;
+} gemmac_grammar_stats;
+
+gemmac_status gemmac_grammar_get_stats(gemmac_grammar* grammar, gemmac_grammar_stats* out_stats);
+
 /* ---- Generation ---------------------------------------------------------------- */
 
-/* Called for every generated token with the text it adds (UTF-8, may be empty while
- * a multi-byte character is incomplete). Return nonzero to stop generating. */
+/* Called for every generated token with the text it adds (UTF-8; may be empty while
+ * a multi-byte character is incomplete or the text may be the start of a stop
+ * string). When generation ends with text held back, it is called once more with
+ * id -1 and that text (an unfinished character as U+FFFD per byte, as
+ * gemmac_model_detokenize writes it): the texts joined equal the generated text.
+ * Return nonzero to stop generating (ignored on the id -1 call). */
 typedef int (*gemmac_token_callback)(void* user_data, int32_t id, const char* text,
                                      size_t text_length);
 
@@ -195,22 +249,142 @@ typedef struct gemmac_generate_options {
   int chat;                       /* text prompts: wrap in a Gemma user turn */
   gemmac_token_callback on_token; /* may be NULL */
   void* user_data;
+  /* Stop strings (UTF-8, non-empty; NULL when stop_string_count is 0): generation
+   * stops as soon as the generated text contains one. The text from the first
+   * stop string on is neither streamed nor returned; the tokens that spelled it
+   * stay in the session and in the generated ids. */
+  const char* const* stop_strings;
+  size_t stop_string_count;
+  /* Penalties on the logits before sampling, over the distinct tokens among the
+   * last penalty_last_n the session holds (prompt and generated alike), as
+   * llama.cpp defines them: repeat_penalty r (> 0; 1, the default: off) divides
+   * a positive logit by r and multiplies a negative one by r (the CTRL paper's
+   * rule); presence_penalty p (0, the default: off) subtracts p from the logit
+   * of each such token once, however often it occurs. */
+  float repeat_penalty;
+  float presence_penalty;
+  int32_t penalty_last_n; /* >= 0; default 64; 0: no penalties */
+  /* NULL (default): unconstrained. Otherwise the text follows this grammar (created
+   * for the session's model); when generation ends before the text is complete
+   * (max_new_tokens, a full context, a stop string or the callback), the call fails
+   * with GEMMAC_OUT_OF_RANGE and still writes out_ids and *out_count. */
+  gemmac_grammar* grammar;
 } gemmac_generate_options;
 
 void gemmac_generate_options_init(gemmac_generate_options* options);
 
 /* Prefills `prompt_ids` after what the session holds, then samples until a stop id
- * (the model's stop_ids: <eos>, <end_of_turn>), max_new_tokens, or the callback says
- * stop. Generated ids (without the stop id) go to out_ids (may be NULL) up to
- * capacity; *out_count (may be NULL) is the number generated. */
+ * (the model's stop_ids: <eos>, <end_of_turn>), a stop string, max_new_tokens, a
+ * full context, or the callback says stop. Every generated id is appended to the
+ * session, and so is a sampled stop id (when the context has room), so that a
+ * later call continues after it. Generated ids (without the stop id) go to
+ * out_ids (may be NULL) up to capacity; *out_count (may be NULL) is the number
+ * generated. Fails with GEMMAC_CANCELLED when gemmac_session_cancel asked it to
+ * stop (the tokens generated until then stay in the session). */
 gemmac_status gemmac_session_generate(gemmac_session* session, const int32_t* prompt_ids,
                                       size_t prompt_count, const gemmac_generate_options* options,
                                       int32_t* out_ids, size_t capacity, size_t* out_count);
 /* Tokenizes `prompt` (with BOS when the session is empty, and the chat template when
- * options->chat) and calls gemmac_session_generate. */
+ * options->chat) and calls gemmac_session_generate. With options->chat on a session
+ * that holds tokens, the prompt continues the conversation as the template writes
+ * it: the model's turn is closed ("<end_of_turn>", unless the session already ends
+ * with it) and followed by "\n" before the new user turn. */
 gemmac_status gemmac_session_generate_text(gemmac_session* session, const char* prompt,
                                            const gemmac_generate_options* options,
                                            size_t* out_count);
+
+/* Asks the generate call running on `session` to stop before its next token; it
+ * then fails with GEMMAC_CANCELLED. Callable from any thread and from a signal
+ * handler (it only sets an atomic flag). A cancel that finds no call running
+ * cancels the next one; gemmac_session_reset clears it. NULL is ignored. */
+void gemmac_session_cancel(gemmac_session* session);
+
+/* ---- Chat: a conversation kept in a session ------------------------------------ */
+
+typedef struct gemmac_chat_options {
+  const char* system_prompt; /* NULL or "": none; folded into the first user turn */
+  /* 0 (default): a turn whose transcript, new message and max_new_tokens (+ 2 to
+   * close the reply) exceed max_context fails with GEMMAC_OUT_OF_RANGE naming the
+   * numbers. 1: the oldest user/model turn pairs after the system prompt are
+   * dropped until it fits (the kept transcript is prefilled again). */
+  int drop_old_turns;
+} gemmac_chat_options;
+
+void gemmac_chat_options_init(gemmac_chat_options* options);
+/* Starts a conversation: forgets what the session holds (gemmac_session_reset)
+ * and keeps a copy of the options. gemmac_session_chat without it starts a
+ * conversation with the defaults. */
+gemmac_status gemmac_session_chat_begin(gemmac_session* session, const gemmac_chat_options* options);
+/* One turn: `message` from the user, then the model's reply, generated with
+ * `options` (its chat flag and stop ids play no part: the turn ends at a stop id,
+ * a stop string, max_new_tokens or the callback). The KV cache is kept across
+ * turns: afterwards the session holds exactly BOS + the chat template's text of
+ * the whole conversation (each turn ending "<end_of_turn>\n"), so a turn prefills
+ * only its new tokens. Where the reply's tokens differ from the template's
+ * tokenization of its text (an untrimmed space, a stop string, a non-canonical
+ * spelling) they are replaced by it, going back at most prefill_chunk tokens and
+ * otherwise prefilling the transcript again. The reply's text goes to `reply`
+ * (may be NULL) with gemmac_model_detokenize's capacity convention; when it does
+ * not fit the turn still counts and the call fails with GEMMAC_OUT_OF_RANGE.
+ * A failed or cancelled turn leaves the conversation as it was. */
+gemmac_status gemmac_session_chat(gemmac_session* session, const char* message,
+                                  const gemmac_generate_options* options, char* reply,
+                                  size_t capacity, size_t* out_length);
+
+/* ---- Classification ------------------------------------------------------------ */
+
+/* Scores label_count candidate continuations ("labels") of a prompt: routing,
+ * intent detection, multiple choice. The prompt is appended to what the session
+ * holds and each label's tokens are scored after it by teacher forcing.
+ *
+ * What is computed. The labels' token sequences form a trie whose nodes are
+ * their distinct prefixes; the children C(u) of prefix u are the tokens that
+ * extend it to a longer prefix of some label. z_u(t) is the model's logit of
+ * token t after the prompt and u (what gemmac_session_evaluate gives in column
+ * t, final softcap included), and
+ *   q(t | u) = exp(z_u(t)) / sum over c in C(u) of exp(z_u(c)),
+ * the model's next-token distribution after u restricted to the tokens some
+ * label allows there. For label i of tokens t_1..t_n (prefixes u_0 = empty, ..,
+ * u_{n-1}):
+ *   out_log_probs[i]     = sum over k of log q(t_k | u_{k-1})   (natural log)
+ *   out_probabilities[i] = exp(out_log_probs[i]) / sum over j of exp(out_log_probs[j])
+ * so single-token labels get the softmax of their full-vocabulary logits over
+ * the label tokens alone. Unless a label is a prefix of another, the
+ * exp(out_log_probs) already sum to 1 and equal out_probabilities; a label that
+ * is a prefix of another is scored by its own tokens only (nothing weighs "the
+ * label ends here" against going on), and only out_probabilities sum to 1: e.g.
+ * " bill" and " billing" (" bill" "ing") score the same when "ing" is the only
+ * continuation of " bill" among the labels.
+ * These are not the full-vocabulary probabilities P(label | prompt): their
+ * normalizers need every row of the LM head, which is what this avoids. Each
+ * q(t | u) >= the full-vocabulary p(t | u), so out_log_probs[i] >= log P(label_i
+ * | prompt).
+ *
+ * Cost: the prompt is prefilled once; each distinct prefix that has children
+ * runs through the model once (a path of such prefixes in one step), and the
+ * head computes |C(u)| rows after prefix u instead of vocab_size.
+ *
+ * label_ids[i] holds label_lengths[i] token ids (1 to prefill_chunk; no two
+ * labels the same sequence); prompt_count >= 1; the prompt and the longest label
+ * but its last token must fit the context after the session's position. Those
+ * checks fail (GEMMAC_INVALID_ARGUMENT, GEMMAC_OUT_OF_RANGE) before anything runs.
+ * out_probabilities (label_count floats) is required, out_log_probs may be NULL.
+ * On success the session holds what it held plus the prompt (the position
+ * advances by prompt_count; the label tokens are not kept), so it can go on
+ * e.g. generating after the prompt. Runs on the compiled forward pass's KV
+ * caches too, through the portable executor (the compiled code does not expose
+ * hidden states). */
+gemmac_status gemmac_session_classify(gemmac_session* session, const int32_t* prompt_ids, size_t prompt_count,
+                                      const int32_t* const* label_ids, const size_t* label_lengths,
+                                      size_t label_count, float* out_probabilities, float* out_log_probs);
+/* Tokenizes `prompt` (with BOS when the session is empty, and in a Gemma user turn
+ * followed by the model turn's start when `chat`) and each label on its own, as
+ * gemmac_model_tokenize does (so write a label as it follows the prompt: " yes"
+ * after "Answer:", "yes" after a newline), then calls gemmac_session_classify. A
+ * label that tokenizes to nothing fails with GEMMAC_INVALID_ARGUMENT. */
+gemmac_status gemmac_session_classify_text(gemmac_session* session, const char* prompt, int chat,
+                                           const char* const* labels, size_t label_count,
+                                           float* out_probabilities, float* out_log_probs);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -16,7 +16,8 @@ constexpr int32_t kDefaultPrefillChunk = 128;
 
 // Token ids and the context are checked before anything runs, so a failed
 // call leaves the session as it was.
-gemmac_status checkTokens(const gemmac_session* session, const int32_t* ids, size_t count, const char* call) {
+gemmac_status checkTokens(const gemmac_session* session, const int32_t* ids, size_t count, const char* call,
+                          size_t position) {
   if (!ids && count > 0) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: NULL ids", call);
   const int32_t vocab = session->model->vocab_size;
   for (size_t i = 0; i < count; ++i)
@@ -24,9 +25,9 @@ gemmac_status checkTokens(const gemmac_session* session, const int32_t* ids, siz
       return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: token id %d at index %zu is outside the vocabulary [0, %d)",
                                 call, ids[i], i, vocab);
   const size_t context = static_cast<size_t>(session->options.max_context);
-  if (count > context - session->position)
+  if (count > context - position)
     return gemmac::makeStatus(GEMMAC_OUT_OF_RANGE, "%s: prompt of %zu tokens does not fit the context of %zu (position %zu)",
-                              call, count, context, session->position);
+                              call, count, context, position);
   return nullptr;
 }
 
@@ -41,6 +42,7 @@ gemmac_status runStep(gemmac_session* session, const int32_t* ids, size_t count,
                              ? session->compiled->step(ids, count, position, first_logit_row, logits)
                              : session->executor->step(ids, count, position, first_logit_row, logits));
   session->position += count;
+  session->tokens.insert(session->tokens.end(), ids, ids + count);  // reserved: never allocates
   return nullptr;
 }
 
@@ -92,6 +94,7 @@ extern "C" gemmac_status gemmac_session_create(gemmac_model* model, const gemmac
     std::unique_ptr<gemmac_session> session(new gemmac_session);
     session->model = model;
     session->options = resolved;
+    session->tokens.reserve(static_cast<size_t>(resolved.max_context));
     const size_t context = static_cast<size_t>(resolved.max_context);
     const size_t chunk = static_cast<size_t>(resolved.prefill_chunk);
     const size_t threads = static_cast<size_t>(resolved.num_threads);
@@ -111,8 +114,37 @@ extern "C" gemmac_status gemmac_session_create(gemmac_model* model, const gemmac
 extern "C" void gemmac_session_free(gemmac_session* session) { delete session; }
 
 extern "C" void gemmac_session_reset(gemmac_session* session) {
+  if (!session) return;
   // Stale cache rows are never read: attention only sees positions < position.
-  if (session) session->position = 0;
+  session->position = 0;
+  session->tokens.clear();
+  session->conversation.system_prompt.clear();
+  session->conversation.drop_old_turns = false;
+  session->conversation.turns.clear();
+  session->cancel_requested.store(false);
+}
+
+extern "C" void gemmac_session_cancel(gemmac_session* session) {
+  if (session) session->cancel_requested.store(true);
+}
+
+gemmac_status gemmac::syncSession(gemmac_session* session, const int32_t* ids, size_t count, float* last_logits) {
+  if (last_logits && count == 0)
+    return makeStatus(GEMMAC_INVALID_ARGUMENT, "sync: no tokens to give logits for");
+  GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "sync", 0));
+  // A history out of step with the position (never expected) is not trusted.
+  const std::vector<int32_t>& held = session->tokens;
+  size_t keep = 0;
+  if (held.size() == session->position)
+    while (keep < held.size() && keep < count && held[keep] == ids[keep]) ++keep;
+  if (last_logits && keep == count) --keep;  // the last id runs again for its logits
+  // Going back within prefill_chunk keeps each ring's window intact: a ring of
+  // window + chunk - 1 slots still holds the window - 1 rows before any of the
+  // last chunk positions (exec/kv_cache.h). Further back, start over.
+  if (session->position - keep > static_cast<size_t>(session->options.prefill_chunk)) keep = 0;
+  session->position = keep;
+  session->tokens.resize(keep);
+  return gemmac_session_prefill(session, ids + keep, count - keep, last_logits);
 }
 
 extern "C" size_t gemmac_session_get_position(const gemmac_session* session) {
@@ -124,7 +156,7 @@ extern "C" gemmac_status gemmac_session_prefill(gemmac_session* session, const i
   if (!session) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "prefill: NULL session");
   if (count == 0 && last_logits)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "prefill: no tokens to give logits for");
-  GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "prefill"));
+  GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "prefill", session->position));
   const size_t chunk = static_cast<size_t>(session->options.prefill_chunk);
   for (size_t start = 0; start < count; start += chunk) {
     size_t n = std::min(chunk, count - start);
@@ -142,12 +174,12 @@ extern "C" gemmac_status gemmac_session_evaluate(gemmac_session* session, const 
   if (count == 0 || count > chunk)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "evaluate: %zu tokens; one step takes 1 to %zu (prefill_chunk)",
                               count, chunk);
-  GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "evaluate"));
+  GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "evaluate", session->position));
   return runStep(session, ids, count, 0, logits);
 }
 
 extern "C" gemmac_status gemmac_session_decode(gemmac_session* session, int32_t id, float* logits) {
   if (!session) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "decode: NULL session");
-  GEMMAC_RETURN_IF_ERROR(checkTokens(session, &id, 1, "decode"));
+  GEMMAC_RETURN_IF_ERROR(checkTokens(session, &id, 1, "decode", session->position));
   return runStep(session, &id, 1, 0, logits);
 }

@@ -59,6 +59,9 @@ class CompiledExecutor {
   /// As Executor::step.
   gemmac_status step(const int32_t* ids, size_t count, int64_t first_position, size_t first_logit_row,
                      float* logits);
+  /// Its KV caches, for a portable executor that runs steps on them (the
+  /// compiled code does not expose hidden states; Executor::create).
+  std::vector<KvCache>& caches() { return caches_; }
 
  private:
   CompiledExecutor(const Program& program, const CompiledLibrary& library) : program_(program), library_(library) {}

@@ -10,7 +10,8 @@
 namespace gemmac {
 
 gemmac_status Executor::create(const Program& program, size_t max_context, size_t prefill_chunk,
-                               size_t num_threads, gemmac_kv_type kv_type, std::unique_ptr<Executor>* out) {
+                               size_t num_threads, gemmac_kv_type kv_type, std::unique_ptr<Executor>* out,
+                               std::vector<KvCache>* shared_caches) {
   std::unique_ptr<Executor> executor(new Executor(program));
   try {
     for (size_t width : program.bufferWidths()) executor->buffers_.emplace_back(width * prefill_chunk);
@@ -32,8 +33,11 @@ gemmac_status Executor::create(const Program& program, size_t max_context, size_
       if (!executor->ropeRows(theta, head_dim))
         executor->rope_tables_.push_back({theta, head_dim, std::vector<float>(prefill_chunk * head_dim)});
     }
-    GEMMAC_RETURN_IF_ERROR(
-        createKvCaches(program.plan(), max_context, prefill_chunk, kv_type, &executor->caches_, &executor->max_slots_));
+    if (shared_caches)
+      executor->caches_ = shared_caches;
+    else
+      GEMMAC_RETURN_IF_ERROR(createKvCaches(program.plan(), max_context, prefill_chunk, kv_type,
+                                            &executor->own_caches_, &executor->max_slots_));
   } catch (const std::exception&) {  // bad_alloc, or length_error for absurd sizes
     return makeStatus(GEMMAC_RESOURCE_EXHAUSTED,
                       "out of memory allocating activations and KV caches for a context of %zu", max_context);
@@ -83,7 +87,7 @@ void embed(const TensorView& table, float scale, const int32_t* ids, size_t coun
 gemmac_status Executor::runAttention(const schema::Op& op, size_t count, int64_t first_position) {
   const schema::AttentionOp& attention = *op.kind_as_AttentionOp();
   const auto& in = *op.inputs();
-  KvCache& cache = caches_[attention.cache()];
+  KvCache& cache = (*caches_)[attention.cache()];
   cache.write(buffer(in[1]), buffer(in[2]), count, first_position);
   gemmac_attention_params params;
   params.num_heads = static_cast<size_t>(attention.num_heads());
@@ -112,6 +116,16 @@ const float* Executor::ropeRows(float theta, size_t head_dim) const {
 
 gemmac_status Executor::step(const int32_t* ids, size_t count, int64_t first_position, size_t first_logit_row,
                              float* logits) {
+  return run(ids, count, first_position, first_logit_row, logits, nullptr);
+}
+
+gemmac_status Executor::stepHidden(const int32_t* ids, size_t count, int64_t first_position, size_t first_row,
+                                   float* hidden) {
+  return run(ids, count, first_position, first_row, nullptr, hidden);
+}
+
+gemmac_status Executor::run(const int32_t* ids, size_t count, int64_t first_position, size_t first_logit_row,
+                            float* logits, float* hidden) {
   for (RopeTable& table : rope_tables_)
     gemmac_rope_build_table_generic(table.theta, table.head_dim, first_position, count, table.rows.data());
   for (const PreparedOp& prepared : program_.ops()) {
@@ -153,6 +167,8 @@ gemmac_status Executor::step(const int32_t* ids, size_t count, int64_t first_pos
         gemmac_add_generic(buffer(in[0]), buffer(in[1]), count * width(out), buffer(out));
         break;
       case schema::OpKind::LogitsOp: {
+        if (hidden && first_logit_row < count)
+          std::copy(buffer(in[0]) + first_logit_row * width(in[0]), buffer(in[0]) + count * width(in[0]), hidden);
         if (!logits || first_logit_row >= count) break;
         const size_t rows = count - first_logit_row, vocab = width(out);
         GEMMAC_RETURN_IF_ERROR(

@@ -23,8 +23,12 @@ class Executor {
  public:
   /// num_threads 0: one per core; K/V rows of `kv_type`. Fails with
   /// GEMMAC_RESOURCE_EXHAUSTED when the buffers or caches cannot be allocated.
+  /// With `shared_caches` (those of a compiled executor of the same plan and
+  /// session options, which must outlive this one) it runs on them instead of
+  /// its own: compiled code does not expose hidden states, this does (stepHidden).
   static gemmac_status create(const Program& program, size_t max_context, size_t prefill_chunk,
-                              size_t num_threads, gemmac_kv_type kv_type, std::unique_ptr<Executor>* out);
+                              size_t num_threads, gemmac_kv_type kv_type, std::unique_ptr<Executor>* out,
+                              std::vector<KvCache>* shared_caches = nullptr);
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
@@ -34,9 +38,16 @@ class Executor {
   /// vocab floats each); with logits == NULL the logits op is skipped.
   gemmac_status step(const int32_t* ids, size_t count, int64_t first_position, size_t first_logit_row,
                      float* logits);
+  /// As step without the logits op: rows [first_row, count) of its input, the
+  /// final normed hidden states (hidden_size floats each), go to `hidden`.
+  gemmac_status stepHidden(const int32_t* ids, size_t count, int64_t first_position, size_t first_row,
+                           float* hidden);
 
  private:
   explicit Executor(const Program& program) : program_(program) {}
+  /// step, or stepHidden when `hidden` is not NULL.
+  gemmac_status run(const int32_t* ids, size_t count, int64_t first_position, size_t first_logit_row, float* logits,
+                    float* hidden);
   float* buffer(uint32_t value) { return buffers_[program_.valueBuffers()[value]].data(); }
   size_t width(uint32_t value) const { return static_cast<size_t>(program_.plan().values()->Get(value)->width()); }
   gemmac_status runAttention(const schema::Op& op, size_t count, int64_t first_position);
@@ -48,7 +59,8 @@ class Executor {
   const Program& program_;
   pthreadpool_t pool_ = nullptr;
   std::vector<std::vector<float>> buffers_;
-  std::vector<KvCache> caches_;
+  std::vector<KvCache> own_caches_;
+  std::vector<KvCache>* caches_ = &own_caches_;  // own_caches_, or a compiled executor's
   size_t max_slots_ = 0;       // rows of the largest cache
   std::vector<float> scores_;  // attention scratch: a decode key range's partial results per thread
   std::vector<float> norm_scratch_;  // a FusedLinearOp's normalized input, prefill_chunk rows

@@ -1,20 +1,24 @@
 // The generate loop: prefill the prompt, then sample and decode one token at a
 // time, streaming text through the caller's callback.
+#include "llm/generate.h"
+
 #include <algorithm>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
-#include "llm/chat_template.h"
 #include "api/model.h"
 #include "api/session.h"
 #include "api/status.h"
+#include "llm/chat_template.h"
+#include "llm/grammar/constraint.h"
+#include "llm/penalties.h"
+#include "llm/text_stream.h"
 #include "llm/tokenizer.h"
 
 namespace gemmac {
 namespace {
-
-const gemmac_model& modelOf(const gemmac_session* session) { return *session->model; }
 
 bool isStopId(const gemmac_model& model, int32_t id) {
   return std::find(model.stop_ids.begin(), model.stop_ids.end(), id) != model.stop_ids.end();
@@ -26,32 +30,68 @@ struct SamplerHandle {
   gemmac_sampler* sampler = nullptr;
 };
 
-/// Samples, streams and decodes until a stop condition, starting from the logits
-/// of the last prompt token; *generated receives the tokens (stop ids excluded).
-gemmac_status runLoop(gemmac_session* session, const gemmac_generate_options& options,
-                      std::vector<float>* logits, std::vector<int32_t>* generated) {
-  const gemmac_model& model = modelOf(session);
+/// Appends `id` without computing logits, when the context has room: what ends
+/// generation is kept too, so that a later call continues after it.
+gemmac_status commitLast(gemmac_session* session, int32_t id) {
+  if (session->position >= static_cast<size_t>(session->options.max_context)) return nullptr;
+  return gemmac_session_prefill(session, &id, 1, nullptr);
+}
+
+}  // namespace
+
+gemmac_status checkGenerateOptions(const gemmac_generate_options& options) {
+  if (options.max_new_tokens < 0)
+    return makeStatus(GEMMAC_INVALID_ARGUMENT, "generate: max_new_tokens %d is negative",
+                      options.max_new_tokens);
+  GEMMAC_RETURN_IF_ERROR(checkPenalties(options));
+  GEMMAC_RETURN_IF_ERROR(checkStopStrings(options));
+  SamplerHandle sampler;
+  return gemmac_sampler_create(&options.sampler, &sampler.sampler);
+}
+
+gemmac_status generateFrom(gemmac_session* session, const gemmac_generate_options& options,
+                           std::vector<float>* logits, Generation* out) {
+  const gemmac_model& model = *session->model;
   SamplerHandle sampler;
   GEMMAC_RETURN_IF_ERROR(gemmac_sampler_create(&options.sampler, &sampler.sampler));
-  std::unique_ptr<StreamingDetokenizer> stream;
-  if (options.on_token != nullptr) {
-    if (model.tokenizer == nullptr)
-      return makeStatus(GEMMAC_UNIMPLEMENTED, "generate: the model file has no tokenizer");
-    stream = std::make_unique<StreamingDetokenizer>(*model.tokenizer);
-  }
+  std::unique_ptr<TextStream> stream;
+  if (model.tokenizer != nullptr)
+    stream = std::make_unique<TextStream>(*model.tokenizer, options);
+  else if (options.on_token != nullptr || options.stop_string_count > 0)
+    return makeStatus(GEMMAC_UNIMPLEMENTED, "generate: the model file has no tokenizer");
+  const size_t max_new_tokens = static_cast<size_t>(options.max_new_tokens);
+  std::unique_ptr<grammar::Constraint> constraint;
+  GEMMAC_RETURN_IF_ERROR(grammar::Constraint::create(session, options, &constraint));
   std::string text;
-  while (generated->size() < static_cast<size_t>(options.max_new_tokens)) {
+  std::vector<int32_t> penalized;
+  for (bool done = max_new_tokens == 0; !done;) {
+    if (session->cancel_requested.exchange(false))
+      return makeStatus(GEMMAC_CANCELLED, "generate: cancelled after %zu tokens", out->ids.size());
+    applyPenalties(options, session->tokens, logits->data(), logits->size(), &penalized);
     int32_t id;
-    GEMMAC_RETURN_IF_ERROR(
-        gemmac_sampler_sample(sampler.sampler, logits->data(), logits->size(), &id));
-    if (isStopId(model, id)) break;
-    generated->push_back(id);
-    if (stream != nullptr) {
-      GEMMAC_RETURN_IF_ERROR(stream->push(id, &text));
-      if (options.on_token(options.user_data, id, text.c_str(), text.size()) != 0) break;
+    GEMMAC_RETURN_IF_ERROR(constraint ? constraint->sample(sampler.sampler, logits, &id)
+                                      : gemmac_sampler_sample(sampler.sampler, logits->data(), logits->size(), &id));
+    if (isStopId(model, id)) {
+      GEMMAC_RETURN_IF_ERROR(commitLast(session, id));
+      break;
     }
-    // Decode even the last token so the session holds everything generated and a
-    // later call continues from it. A full context ends generation like max_new_tokens.
+    out->ids.push_back(id);
+    if (constraint) constraint->accept(id);
+    bool stop_string = false;
+    if (stream != nullptr) {
+      GEMMAC_RETURN_IF_ERROR(stream->push(id, &text, &stop_string));
+      out->text += text;
+    }
+    bool callback_stop = options.on_token != nullptr &&
+                         options.on_token(options.user_data, id, text.c_str(), text.size()) != 0;
+    done = stop_string || callback_stop || out->ids.size() == max_new_tokens ||
+           (constraint && constraint->finished());
+    // Decode even the last token (without logits) so the session holds everything
+    // generated. A full context ends generation like max_new_tokens.
+    if (done) {
+      GEMMAC_RETURN_IF_ERROR(commitLast(session, id));
+      break;
+    }
     gemmac_status status = gemmac_session_decode(session, id, logits->data());
     if (gemmac_status_get_code(status) == GEMMAC_OUT_OF_RANGE) {
       gemmac_status_free(status);
@@ -59,10 +99,18 @@ gemmac_status runLoop(gemmac_session* session, const gemmac_generate_options& op
     }
     GEMMAC_RETURN_IF_ERROR(status);
   }
-  return nullptr;
+  // Bytes of an unfinished character or a possible stop-string start are still held.
+  if (stream != nullptr) {
+    text = stream->finish();
+    out->text += text;
+    if (!text.empty() && options.on_token != nullptr)
+      options.on_token(options.user_data, -1, text.c_str(), text.size());
+  }
+  return constraint ? constraint->checkComplete(out->ids.size() == max_new_tokens ? "max_new_tokens ran out"
+                                                                                   : "generation stopped")
+                    : nullptr;
 }
 
-}  // namespace
 }  // namespace gemmac
 
 extern "C" {
@@ -73,6 +121,12 @@ void gemmac_generate_options_init(gemmac_generate_options* options) {
   options->chat = 0;
   options->on_token = nullptr;
   options->user_data = nullptr;
+  options->stop_strings = nullptr;
+  options->stop_string_count = 0;
+  options->repeat_penalty = 1.0f;
+  options->presence_penalty = 0.0f;
+  options->penalty_last_n = 64;
+  options->grammar = nullptr;
 }
 
 gemmac_status gemmac_session_generate(gemmac_session* session, const int32_t* prompt_ids,
@@ -83,17 +137,22 @@ gemmac_status gemmac_session_generate(gemmac_session* session, const int32_t* pr
   // The first sampled token needs the logits of a prompt token.
   if (prompt_count == 0)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "generate: the prompt has no tokens");
-  if (options->max_new_tokens < 0)
-    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "generate: max_new_tokens %d is negative",
-                              options->max_new_tokens);
-  std::vector<float> logits(static_cast<size_t>(gemmac::modelOf(session).vocab_size));
-  GEMMAC_RETURN_IF_ERROR(gemmac_session_prefill(session, prompt_ids, prompt_count, logits.data()));
-  std::vector<int32_t> generated;
-  GEMMAC_RETURN_IF_ERROR(gemmac::runLoop(session, *options, &logits, &generated));
-  if (out_ids != nullptr)
-    std::copy_n(generated.begin(), std::min(capacity, generated.size()), out_ids);
-  if (out_count != nullptr) *out_count = generated.size();
-  return nullptr;
+  GEMMAC_RETURN_IF_ERROR(gemmac::checkGenerateOptions(*options));
+  try {
+    std::vector<float> logits(static_cast<size_t>(session->model->vocab_size));
+    GEMMAC_RETURN_IF_ERROR(gemmac_session_prefill(session, prompt_ids, prompt_count, logits.data()));
+    gemmac::Generation generation;
+    gemmac_status status = gemmac::generateFrom(session, *options, &logits, &generation);
+    // A grammar's unfinished text (GEMMAC_OUT_OF_RANGE) still reports its tokens.
+    if (status != nullptr && gemmac_status_get_code(status) != GEMMAC_OUT_OF_RANGE) return status;
+    const std::vector<int32_t>& generated = generation.ids;
+    if (out_ids != nullptr)
+      std::copy_n(generated.begin(), std::min(capacity, generated.size()), out_ids);
+    if (out_count != nullptr) *out_count = generated.size();
+    return status;
+  } catch (const std::bad_alloc&) {
+    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "generate: out of memory");
+  }
 }
 
 gemmac_status gemmac_session_generate_text(gemmac_session* session, const char* prompt,
@@ -101,20 +160,31 @@ gemmac_status gemmac_session_generate_text(gemmac_session* session, const char* 
                                            size_t* out_count) {
   if (session == nullptr || prompt == nullptr || options == nullptr)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "generate: NULL session, prompt or options");
-  const gemmac_model& model = gemmac::modelOf(session);
+  const gemmac_model& model = *session->model;
   if (model.tokenizer == nullptr)
     return gemmac::makeStatus(GEMMAC_UNIMPLEMENTED, "generate: the model file has no tokenizer");
-  std::string text = prompt;
-  if (options->chat) {
-    const gemmac_chat_message turn = {"user", prompt};
-    GEMMAC_RETURN_IF_ERROR(gemmac::applyChatTemplate(&turn, 1, true, &text));
+  try {
+    std::string text = prompt;
+    if (options->chat) {
+      const gemmac_chat_message turn = {"user", prompt};
+      GEMMAC_RETURN_IF_ERROR(gemmac::applyChatTemplate(&turn, 1, true, &text));
+      if (!session->tokens.empty()) {
+        // Continue as the template writes a transcript: "...<end_of_turn>\n<start_of_turn>user\n".
+        std::vector<int32_t> end_of_turn;
+        GEMMAC_RETURN_IF_ERROR(model.tokenizer->encode("<end_of_turn>", &end_of_turn));
+        bool closed = end_of_turn.size() == 1 && session->tokens.back() == end_of_turn[0];
+        text.insert(0, closed ? "\n" : "<end_of_turn>\n");
+      }
+    }
+    std::vector<int32_t> ids;
+    if (gemmac_session_get_position(session) == 0) ids.push_back(model.bos_id);
+    std::vector<int32_t> encoded;
+    GEMMAC_RETURN_IF_ERROR(model.tokenizer->encode(text, &encoded));
+    ids.insert(ids.end(), encoded.begin(), encoded.end());
+    return gemmac_session_generate(session, ids.data(), ids.size(), options, nullptr, 0, out_count);
+  } catch (const std::bad_alloc&) {
+    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "generate: out of memory");
   }
-  std::vector<int32_t> ids;
-  if (gemmac_session_get_position(session) == 0) ids.push_back(model.bos_id);
-  std::vector<int32_t> encoded;
-  GEMMAC_RETURN_IF_ERROR(model.tokenizer->encode(text, &encoded));
-  ids.insert(ids.end(), encoded.begin(), encoded.end());
-  return gemmac_session_generate(session, ids.data(), ids.size(), options, nullptr, 0, out_count);
 }
 
 }  // extern "C"

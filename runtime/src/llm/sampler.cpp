@@ -1,5 +1,5 @@
-// Token sampler: greedy, or temperature + top-k + top-p with a portable PRNG so
-// that a seed gives the same tokens on every platform.
+// Token sampler: greedy, or temperature + top-k + min-p + top-p with a portable
+// PRNG so that a seed gives the same tokens on every platform.
 #include <algorithm>
 #include <cmath>
 #include <new>
@@ -44,21 +44,62 @@ int32_t argmax(const float* logits, size_t vocab_size) {
   return static_cast<int32_t>(best);
 }
 
-/// Fills *candidates with the ids that survive top-k, ordered by `before` when a
-/// cut (top-k or top-p) needs that order, in id order otherwise.
+/// Fills *candidates with the ids that survive min-p and top-k, ordered by
+/// `before` when a cut (top-k or top-p) needs that order, in id order otherwise.
 void selectCandidates(const gemmac_sampler_options& options, const float* logits,
-                      size_t vocab_size, std::vector<std::pair<float, int32_t>>* candidates) {
-  candidates->resize(vocab_size);
+                      size_t vocab_size, float max_logit,
+                      std::vector<std::pair<float, int32_t>>* candidates) {
+  candidates->clear();
+  // min-p in the logit domain: p_i >= min_p * p_max  <=>  l_i >= l_max + ln(min_p).
+  const float floor = options.min_p > 0.0f ? max_logit + std::log(options.min_p) : -INFINITY;
   for (size_t i = 0; i < vocab_size; ++i)
-    (*candidates)[i] = {logits[i], static_cast<int32_t>(i)};
-  size_t keep = vocab_size;
-  if (options.top_k > 0 && static_cast<size_t>(options.top_k) < vocab_size) {
+    if (logits[i] >= floor) candidates->emplace_back(logits[i], static_cast<int32_t>(i));
+  size_t keep = candidates->size();
+  if (options.top_k > 0 && static_cast<size_t>(options.top_k) < keep) {
     keep = static_cast<size_t>(options.top_k);
     std::nth_element(candidates->begin(), candidates->begin() + keep, candidates->end(), before);
     candidates->resize(keep);
   }
   if (keep < vocab_size || options.top_p < 1.0f)
     std::sort(candidates->begin(), candidates->end(), before);
+}
+
+/// Temperature sampling among the candidates that survive the cuts.
+void sampleCandidates(gemmac_sampler* sampler, const float* logits, size_t vocab_size,
+                      int32_t* out_id) {
+  const gemmac_sampler_options& options = sampler->options;
+  auto& candidates = sampler->candidates;
+  float max_logit = logits[argmax(logits, vocab_size)];
+  selectCandidates(options, logits, vocab_size, max_logit, &candidates);
+  // Softmax weights relative to the largest logit: exp never overflows; double
+  // keeps the sums of 262144 tiny terms accurate.
+  auto& weights = sampler->weights;
+  weights.resize(candidates.size());
+  double total = 0.0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    weights[i] = std::exp((static_cast<double>(candidates[i].first) - max_logit) /
+                          options.temperature);
+    total += weights[i];
+  }
+  size_t count = candidates.size();
+  if (options.top_p < 1.0f) {
+    // The smallest prefix (in probability order) holding at least top_p of the mass.
+    double kept = 0.0;
+    size_t i = 0;
+    while (i < count && kept < options.top_p * total) kept += weights[i++];
+    count = i;
+    total = kept;
+  }
+  double target = uniform(&sampler->state) * total;
+  double cumulative = 0.0;
+  for (size_t i = 0; i < count; ++i) {
+    cumulative += weights[i];
+    if (target < cumulative) {
+      *out_id = candidates[i].second;
+      return;
+    }
+  }
+  *out_id = candidates[count - 1].second;  // rounding left target at the very top
 }
 
 }  // namespace
@@ -70,6 +111,7 @@ void gemmac_sampler_options_init(gemmac_sampler_options* options) {
   options->top_k = 0;
   options->top_p = 1.0f;
   options->seed = 0;
+  options->min_p = 0.0f;
 }
 
 gemmac_status gemmac_sampler_create(const gemmac_sampler_options* options,
@@ -86,6 +128,10 @@ gemmac_status gemmac_sampler_create(const gemmac_sampler_options* options,
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT,
                               "sampler: top_p %g is outside (0, 1] (1 means no limit)",
                               options->top_p);
+  if (!(options->min_p >= 0.0f && options->min_p <= 1.0f))
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT,
+                              "sampler: min_p %g is outside [0, 1] (0 means no limit)",
+                              options->min_p);
   auto* sampler = new (std::nothrow) gemmac_sampler_s{*options, options->seed, {}, {}};
   if (sampler == nullptr)
     return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "sampler: out of memory");
@@ -117,38 +163,12 @@ gemmac_status gemmac_sampler_sample(gemmac_sampler* sampler, const float* logits
     *out_id = argmax(logits, vocab_size);
     return nullptr;
   }
-  auto& candidates = sampler->candidates;
-  selectCandidates(options, logits, vocab_size, &candidates);
-  // Softmax weights relative to the largest logit: exp never overflows; double
-  // keeps the sums of 262144 tiny terms accurate.
-  float max_logit = logits[argmax(logits, vocab_size)];
-  auto& weights = sampler->weights;
-  weights.resize(candidates.size());
-  double total = 0.0;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    weights[i] = std::exp((static_cast<double>(candidates[i].first) - max_logit) /
-                          options.temperature);
-    total += weights[i];
+  // The candidate buffers grow on the first call for a vocabulary size.
+  try {
+    sampleCandidates(sampler, logits, vocab_size, out_id);
+  } catch (const std::bad_alloc&) {
+    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "sampler: out of memory");
   }
-  size_t count = candidates.size();
-  if (options.top_p < 1.0f) {
-    // The smallest prefix (in probability order) holding at least top_p of the mass.
-    double kept = 0.0;
-    size_t i = 0;
-    while (i < count && kept < options.top_p * total) kept += weights[i++];
-    count = i;
-    total = kept;
-  }
-  double target = uniform(&sampler->state) * total;
-  double cumulative = 0.0;
-  for (size_t i = 0; i < count; ++i) {
-    cumulative += weights[i];
-    if (target < cumulative) {
-      *out_id = candidates[i].second;
-      return nullptr;
-    }
-  }
-  *out_id = candidates[count - 1].second;  // rounding left target at the very top
   return nullptr;
 }
 

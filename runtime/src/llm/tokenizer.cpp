@@ -110,6 +110,15 @@ gemmac_status Tokenizer::pieceBytes(int32_t id, bool text_empty, std::string* by
   return nullptr;
 }
 
+bool Tokenizer::isSpecial(int32_t id) const {
+  if (id < 0 || id >= pieceCount()) return true;
+  if (processor_->IsControl(id) || processor_->IsUnknown(id) || processor_->IsUnused(id)) return true;
+  if (processor_->IsByte(id)) return false;
+  const std::string& piece = processor_->IdToPiece(id);
+  return piece.size() > 2 && piece.front() == '<' && piece.back() == '>' &&
+         piece.find_first_of(" <>", 1) == piece.size() - 1;
+}
+
 gemmac_status StreamingDetokenizer::push(int32_t id, std::string* text) {
   text->clear();
   std::string bytes;

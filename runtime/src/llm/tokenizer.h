@@ -36,6 +36,12 @@ class Tokenizer {
   /// a multi-byte character, so the result need not be valid UTF-8. `text_empty`:
   /// nothing decoded before it, where SentencePiece drops a dummy-prefix space.
   gemmac_status pieceBytes(int32_t id, bool text_empty, std::string* bytes) const;
+  /// A piece that is not text the model writes: control, unknown or unused, or
+  /// a whole "<tag>" piece (how Gemma spells <start_of_turn> and friends; this
+  /// SentencePiece API does not tell user-defined pieces apart). Constrained
+  /// decoding never picks these; the same text stays reachable through
+  /// ordinary and byte pieces.
+  bool isSpecial(int32_t id) const;
 
  private:
   Tokenizer();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bench.h"
+#include "json_text.h"
 #include "cli.h"
 
 namespace gemmac_run {
@@ -40,20 +41,6 @@ double percentOfBound(const TestResult& result) {
 
 // ---- JSON ----
 
-std::string jsonString(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += formatted("\\u%04x", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 // JSON has no NaN or infinity; a number that is not finite is printed as null.
 std::string jsonNumber(double value) {

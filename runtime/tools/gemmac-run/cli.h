@@ -63,9 +63,13 @@ bool openSession(const std::string& path, const gemmac_session_options& options,
                  SessionPtr* session);
 
 int runGenerate(int argc, char** argv);
+/// The interactive chat loop on stdin (gemmac-run MODEL --chat without -p).
+int runChat(gemmac_session* session, const gemmac_generate_options& options,
+            const gemmac_chat_options& chat_options);
 int runScore(int argc, char** argv);
 int runInspect(int argc, char** argv);
 int runBench(int argc, char** argv);
+int runClassify(int argc, char** argv);
 extern const char kUsage[];
 
 }  // namespace gemmac_run

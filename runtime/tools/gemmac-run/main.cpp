@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[1], "score") == 0) return gemmac_run::runScore(argc, argv);
     if (std::strcmp(argv[1], "inspect") == 0) return gemmac_run::runInspect(argc, argv);
     if (std::strcmp(argv[1], "bench") == 0) return gemmac_run::runBench(argc, argv);
+    if (std::strcmp(argv[1], "classify") == 0) return gemmac_run::runClassify(argc, argv);
     return gemmac_run::runGenerate(argc, argv);
   } catch (const gemmac_run::UsageError& error) {
     std::fprintf(stderr, "gemmac-run: %s\n(gemmac-run -h for help)\n", error.message.c_str());

@@ -58,6 +58,15 @@ static void generate_defaults(void) {
   CHECK(options.max_new_tokens == 128);
   CHECK(options.sampler.temperature <= 0.0f);
   CHECK(options.on_token == NULL);
+  CHECK(options.stop_string_count == 0);
+  CHECK(options.repeat_penalty == 1.0f);
+  CHECK(options.presence_penalty == 0.0f);
+  CHECK(options.sampler.min_p == 0.0f);
+
+  gemmac_chat_options chat;
+  gemmac_chat_options_init(&chat);
+  CHECK(chat.system_prompt == NULL && chat.drop_old_turns == 0);
+  gemmac_session_cancel(NULL); /* ignored */
 }
 
 int main(void) {

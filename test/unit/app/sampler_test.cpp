@@ -130,3 +130,27 @@ TEST(Sampler, InvalidOptionsAndLogits) {
 }
 
 }  // namespace
+
+namespace {
+
+// min_p keeps the tokens with probability >= min_p x the top one's (before temperature).
+TEST(Sampler, MinPDropsUnlikelyTokens) {
+  const std::vector<float> logits = {2.0f, 2.0f + std::log(0.5f), 2.0f + std::log(0.25f), -INFINITY};
+  gemmac_sampler_options o = options(5.0f, 0, 1.0f, 3);  // a high temperature flattens the rest
+  o.min_p = 0.4f;
+  Sampler sampler(o);
+  std::vector<int> seen(logits.size());
+  for (int i = 0; i < 400; ++i) ++seen[sampler.sample(logits)];
+  EXPECT_GT(seen[0], 0);
+  EXPECT_GT(seen[1], 0);
+  EXPECT_EQ(seen[2], 0);
+  EXPECT_EQ(seen[3], 0);
+
+  o.min_p = 1.5f;
+  gemmac_sampler* bad = nullptr;
+  gemmac_status status = gemmac_sampler_create(&o, &bad);
+  EXPECT_EQ(gemmac_status_get_code(status), GEMMAC_INVALID_ARGUMENT);
+  gemmac_status_free(status);
+}
+
+}  // namespace

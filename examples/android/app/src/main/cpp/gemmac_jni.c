@@ -272,11 +272,12 @@ typedef struct generation {
 
 /* gemmac_token_callback: records the id and hands the piece to the Java
  * callback. Stops generation (nonzero) when the callback returns false or
- * throws, or memory runs out; the exception stays pending for generate. */
+ * throws, or memory runs out; the exception stays pending for generate. The
+ * final call with id -1 carries only text held back at the end. */
 static int on_token(void* user_data, int32_t id, const char* text, size_t length) {
   generation* g = user_data;
   JNIEnv* env = g->env;
-  if (g->count == g->capacity) {
+  if (id >= 0 && g->count == g->capacity) {
     size_t capacity = g->capacity > 0 ? 2 * g->capacity : 64;
     jint* ids = realloc(g->ids, capacity * sizeof *ids);
     if (ids == NULL) {
@@ -286,7 +287,7 @@ static int on_token(void* user_data, int32_t id, const char* text, size_t length
     g->ids = ids;
     g->capacity = capacity;
   }
-  g->ids[g->count++] = id;
+  if (id >= 0) g->ids[g->count++] = id;
   if (g->callback == NULL) return 0;
   jstring piece = new_string(env, text, length);
   if (piece == NULL) return 1;

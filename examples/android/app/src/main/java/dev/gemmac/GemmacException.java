@@ -10,6 +10,7 @@ public final class GemmacException extends RuntimeException {
   public static final int OUT_OF_RANGE = 5;
   public static final int RESOURCE_EXHAUSTED = 6;
   public static final int INTERNAL = 7;
+  public static final int CANCELLED = 8;
 
   private final int code;
 

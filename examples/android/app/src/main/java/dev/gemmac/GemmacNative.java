@@ -18,7 +18,8 @@ public final class GemmacNative implements AutoCloseable {
   /** Receives the generated tokens one at a time, on the generating thread. */
   public interface TokenCallback {
     /**
-     * @param id the token id
+     * @param id the token id, or -1 for a last call that carries only text held
+     *     back at the end (an unfinished character)
      * @param piece the text the token adds: whole characters only, so "" while
      *     a multi-byte character is incomplete
      * @return true to go on generating, false to stop. An exception stops

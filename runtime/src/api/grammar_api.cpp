@@ -1,0 +1,77 @@
+// gemmac_grammar_*: grammars from JSON Schema or GBNF text, bound to a model's
+// vocabulary.
+#include "api/grammar.h"
+
+#include <exception>
+#include <string_view>
+
+#include "api/model.h"
+#include "api/status.h"
+#include "llm/grammar/gbnf.h"
+#include "llm/grammar/json_schema.h"
+
+namespace {
+
+enum class Source { kJsonSchema, kGbnf };
+
+/// The bytes each token adds to generated text, or "" for the special ones.
+gemmac_status vocabularyBytes(const gemmac_model& model, std::vector<std::string>* pieces) {
+  const gemmac::Tokenizer& tokenizer = *model.tokenizer;
+  const int32_t count = std::min(model.vocab_size, tokenizer.pieceCount());
+  pieces->assign(static_cast<size_t>(model.vocab_size), std::string());
+  for (int32_t id = 0; id < count; ++id) {
+    if (tokenizer.isSpecial(id)) continue;
+    // As in the middle of a text: generated text follows a prompt.
+    GEMMAC_RETURN_IF_ERROR(tokenizer.pieceBytes(id, false, &(*pieces)[id]));
+  }
+  for (int32_t id : model.stop_ids)
+    if (id >= 0 && id < model.vocab_size) (*pieces)[id].clear();
+  return nullptr;
+}
+
+gemmac_status create(const gemmac_model* model, const char* text, size_t length, Source source,
+                     gemmac_grammar** out) {
+  const char* what = source == Source::kJsonSchema ? "JSON schema" : "grammar";
+  if (model == nullptr || (text == nullptr && length != 0) || out == nullptr)
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: NULL model, text or out_grammar", what);
+  if (model->tokenizer == nullptr)
+    return gemmac::makeStatus(GEMMAC_UNIMPLEMENTED, "%s: the model file has no tokenizer", what);
+  try {
+    auto grammar = std::make_unique<gemmac_grammar_s>();
+    grammar->model = model;
+    std::string error;
+    gemmac_status_code code = GEMMAC_INVALID_ARGUMENT;
+    std::string_view view(text ? text : "", length);
+    bool ok = source == Source::kJsonSchema ? gemmac::grammar::compileJsonSchema(view, &grammar->grammar, &code, &error)
+                                            : gemmac::grammar::parseGbnf(view, &grammar->grammar, &error);
+    if (!ok) return gemmac::makeStatus(code, "%s %s", what, error.c_str());
+    GEMMAC_RETURN_IF_ERROR(vocabularyBytes(*model, &grammar->pieces));
+    grammar->trie = std::make_unique<gemmac::grammar::TokenTrie>(grammar->pieces);
+    *out = grammar.release();
+    return nullptr;
+  } catch (const std::exception&) {  // std::bad_alloc: no exception crosses the C API
+    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "%s: out of memory", what);
+  }
+}
+
+}  // namespace
+
+extern "C" gemmac_status gemmac_grammar_create_from_json_schema(const gemmac_model* model, const char* schema,
+                                                                size_t length, gemmac_grammar** out_grammar) {
+  return create(model, schema, length, Source::kJsonSchema, out_grammar);
+}
+
+extern "C" gemmac_status gemmac_grammar_create_from_gbnf(const gemmac_model* model, const char* text, size_t length,
+                                                         gemmac_grammar** out_grammar) {
+  return create(model, text, length, Source::kGbnf, out_grammar);
+}
+
+extern "C" void gemmac_grammar_free(gemmac_grammar* grammar) { delete grammar; }
+
+extern "C" gemmac_status gemmac_grammar_get_stats(gemmac_grammar* grammar, gemmac_grammar_stats* out_stats) {
+  if (grammar == nullptr || out_stats == nullptr)
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "grammar_get_stats: NULL argument");
+  std::lock_guard<std::mutex> lock(grammar->mutex);
+  *out_stats = grammar->stats;
+  return nullptr;
+}
