@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 using namespace mlir;
 namespace fb = gemmac::schema;
@@ -25,6 +26,7 @@ namespace {
 
 constexpr uint32_t kFormatVersion = 2;
 constexpr uint64_t kSegmentAlignment = 64;
+constexpr uint64_t kMaxTokenizerBytes = uint64_t(1) << 30;
 
 /// One tensor's placement in the file and where its bytes come from.
 struct PlacedTensor {
@@ -35,11 +37,21 @@ struct PlacedTensor {
   uint64_t size;
 };
 
-FailureOr<int64_t> configInt(ModuleOp module, DictionaryAttr config, StringRef key) {
+/// The model file stores config values as int32: a value outside [0, 2^31)
+/// is an error, never silently truncated.
+FailureOr<int32_t> toInt32Field(ModuleOp module, StringRef what, int64_t value) {
+  if (value < 0 || value > std::numeric_limits<int32_t>::max())
+    return module.emitError("gemma.config ")
+           << what << " = " << value << " does not fit the model file's int32 field [0, "
+           << std::numeric_limits<int32_t>::max() << "]";
+  return static_cast<int32_t>(value);
+}
+
+FailureOr<int32_t> configInt(ModuleOp module, DictionaryAttr config, StringRef key) {
   auto value = config.getAs<IntegerAttr>(key);
   if (!value)
     return module.emitError("gemma.config has no integer '") << key << "'";
-  return value.getInt();
+  return toInt32Field(module, ("'" + key + "'").str(), value.getInt());
 }
 
 /// The Config table from the module's `gemma.config` dictionary.
@@ -57,7 +69,10 @@ buildConfig(ModuleOp module, flatbuffers::FlatBufferBuilder &builder) {
     auto intId = dyn_cast<IntegerAttr>(id);
     if (!intId)
       return module.emitError("gemma.config 'stop_ids' must hold integers");
-    stops.push_back(static_cast<int32_t>(intId.getInt()));
+    FailureOr<int32_t> stop = toInt32Field(module, "'stop_ids' entry", intId.getInt());
+    if (failed(stop))
+      return failure();
+    stops.push_back(*stop);
   }
 
   static const char *const keys[] = {
@@ -69,7 +84,7 @@ buildConfig(ModuleOp module, flatbuffers::FlatBufferBuilder &builder) {
     auto value = configInt(module, config, key);
     if (failed(value))
       return failure();
-    ints[key] = static_cast<int32_t>(*value);
+    ints[key] = *value;
   }
   auto typeOffset = builder.CreateString(modelType.getValue().str());
   auto stopsOffset = builder.CreateVector(stops);
@@ -173,6 +188,10 @@ LogicalResult buildModel(ModuleOp module, func::FuncOp forward,
   auto plan = buildPlan(forward, builder);
   if (failed(plan))
     return failure();
+  // Segment indices are uint32 fields.
+  if (plan->tensors.size() > std::numeric_limits<uint32_t>::max())
+    return module.emitError("the plan has ")
+           << plan->tensors.size() << " tensors, more than the model file's uint32 indices hold";
   auto placement = placeTensors(module, plan->tensors, weights, options);
   if (failed(placement))
     return failure();
@@ -296,6 +315,12 @@ struct BuiltModel {
 
 LogicalResult buildImage(ModuleOp module, const SafetensorsFile &weights, StringRef tokenizerModel,
                          const ModelWriterOptions &options, BuiltModel &built) {
+  // The tokenizer is embedded in the FlatBuffer, whose offsets are 32-bit and
+  // whose size FlatBuffers caps at 2 GiB; Gemma's tokenizer is about 4.5 MiB.
+  if (tokenizerModel.size() > kMaxTokenizerBytes)
+    return module.emitError("the tokenizer model is ")
+           << tokenizerModel.size() << " bytes, above the model file's limit of "
+           << kMaxTokenizerBytes << " bytes";
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   if (!forward)
     return module.emitError("module has no @forward function to translate");

@@ -115,7 +115,34 @@ FailureOr<int32_t> PlanTranslator::kvCacheIndex(gemma::AttentionOp op) {
   return bound.index;
 }
 
+/// The plan stores op parameters (head_dim, num_heads, window, ...) and
+/// activation widths as int32: an op whose integer attribute or result width
+/// lies outside [0, 2^31) is an error, never silently truncated.
+LogicalResult checkInt32Fields(Operation *op) {
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  for (NamedAttribute attr : op->getAttrs()) {
+    auto value = dyn_cast<IntegerAttr>(attr.getValue());
+    if (value && value.getType().isInteger(64) &&
+        (value.getInt() < 0 || value.getInt() > kMax))
+      return op->emitOpError() << attr.getName().getValue() << " " << value.getInt()
+                               << " does not fit the model file's int32 field [0, " << kMax
+                               << "]";
+  }
+  for (Value result : op->getResults()) {
+    auto type = dyn_cast<RankedTensorType>(result.getType());
+    if (type && type.getRank() == 2 && !type.isDynamicDim(1) &&
+        type.getDimSize(1) > kMax)
+      return op->emitOpError() << "result width " << type.getDimSize(1)
+                               << " does not fit the model file's int32 field [0, " << kMax
+                               << "]";
+  }
+  return success();
+}
+
 LogicalResult PlanTranslator::translateOp(Operation *op) {
+  // gemma.weight's attributes (group counts) are not stored in the plan.
+  if (!isa<gemma::WeightOp>(op) && failed(checkInt32Fields(op)))
+    return failure();
   auto activation = [&](Value v) { return valueId(op, v); };
   auto weight = [&](Value v) { return tensorIndex(op, v); };
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)

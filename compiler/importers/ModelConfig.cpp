@@ -10,13 +10,22 @@
 #include "compiler/importers/ModelConfig.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
+
+#include <cmath>
 
 using namespace llvm;
 
 namespace gemmac {
 namespace {
+
+std::string formatNumber(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
 
 /// Typed access to one JSON object; every error names the file and the key.
 class ConfigReader {
@@ -55,12 +64,40 @@ public:
     return Error::success();
   }
 
+  /// A positive integer of at most `max`: config values size tensors, caches
+  /// and loops, so an absurd one is refused before anything is sized from it.
+  Error readBoundedInt(StringRef key, int64_t &out, int64_t max,
+                       std::optional<int64_t> def = std::nullopt) const {
+    if (Error err = readPositiveInt(key, out, def))
+      return err;
+    return checkAtMost(key, out, max);
+  }
+
+  Error checkAtMost(StringRef key, int64_t value, int64_t max) const {
+    if (value > max)
+      return error(key, Twine(value) + " is above the limit of " + Twine(max));
+    return Error::success();
+  }
+
+  /// A finite number in (0, max] (e.g. a RoPE base); `what` names a nested
+  /// field of the key.
+  Error checkPositiveFinite(StringRef key, double value, double max,
+                            StringRef what = "") const {
+    if (!std::isfinite(value) || value <= 0 || value > max)
+      return error(key, what + "must be a finite number in (0, " +
+                            formatNumber(max) + "], got " +
+                            formatNumber(value));
+    return Error::success();
+  }
+
   Error readNumber(StringRef key, double &out, std::optional<double> def) const {
     if (!has(key))
       return missingOr(key, out, def);
     std::optional<double> value = object.get(key)->getAsNumber();
     if (!value)
       return error(key, "expected a number");
+    if (!std::isfinite(*value))
+      return error(key, "expected a finite number, got " + formatNumber(*value));
     out = *value;
     return Error::success();
   }
@@ -198,7 +235,9 @@ Error readRopeParameters(const ConfigReader &reader, StringRef layerType,
     return reader.error("rope_parameters",
                         Twine(layerType) + ".rope_theta must be a number");
   theta = *value;
-  return Error::success();
+  return reader.checkPositiveFinite(
+      "rope_parameters", theta, ConfigLimits::kMaxRopeTheta,
+      (layerType + ".rope_theta ").str());
 }
 
 Error readRope(const ConfigReader &reader, ModelConfig &config) {
@@ -214,8 +253,15 @@ Error readRope(const ConfigReader &reader, ModelConfig &config) {
   }
   if (Error err = reader.readNumber("rope_theta", config.ropeTheta, 1e6))
     return err;
-  return reader.readNumber("rope_local_base_freq", config.ropeLocalTheta,
-                           1e4);
+  if (Error err = reader.checkPositiveFinite("rope_theta", config.ropeTheta,
+                                             ConfigLimits::kMaxRopeTheta))
+    return err;
+  if (Error err = reader.readNumber("rope_local_base_freq",
+                                    config.ropeLocalTheta, 1e4))
+    return err;
+  return reader.checkPositiveFinite("rope_local_base_freq",
+                                    config.ropeLocalTheta,
+                                    ConfigLimits::kMaxRopeTheta);
 }
 
 Error checkArchitectures(const ConfigReader &reader) {
@@ -235,33 +281,63 @@ Error checkArchitectures(const ConfigReader &reader) {
   return Error::success();
 }
 
-Error readTextConfig(const ConfigReader &reader, ModelConfig &config) {
-  if (Error err = reader.readPositiveInt("vocab_size", config.vocabSize))
-    return err;
-  if (Error err = reader.readPositiveInt("hidden_size", config.hiddenSize))
-    return err;
+/// A token id the config names (BOS, PAD, an EOS) must be a row of the
+/// embedding table.
+Error checkTokenId(const ConfigReader &reader, StringRef key, int64_t id,
+                   int64_t vocabSize) {
+  if (id < 0 || id >= vocabSize)
+    return reader.error(key, Twine(id) + " is outside the vocabulary [0, " +
+                                 Twine(vocabSize) + ")");
+  return Error::success();
+}
+
+Error readShape(const ConfigReader &reader, ModelConfig &config) {
+  using L = ConfigLimits;
   if (Error err =
-          reader.readPositiveInt("intermediate_size", config.intermediateSize))
+          reader.readBoundedInt("vocab_size", config.vocabSize, L::kMaxVocab))
     return err;
-  if (Error err = reader.readPositiveInt("num_hidden_layers", config.numLayers))
+  if (Error err = reader.readBoundedInt("hidden_size", config.hiddenSize,
+                                        L::kMaxWidth))
     return err;
-  if (Error err = reader.readPositiveInt("num_attention_heads", config.numHeads))
+  if (Error err = reader.readBoundedInt(
+          "intermediate_size", config.intermediateSize, L::kMaxWidth))
     return err;
-  if (Error err =
-          reader.readPositiveInt("num_key_value_heads", config.numKvHeads))
+  if (Error err = reader.readBoundedInt("num_hidden_layers", config.numLayers,
+                                        L::kMaxLayers))
+    return err;
+  if (Error err = reader.readBoundedInt("num_attention_heads", config.numHeads,
+                                        L::kMaxHeads))
+    return err;
+  if (Error err = reader.readBoundedInt("num_key_value_heads",
+                                        config.numKvHeads, L::kMaxHeads))
     return err;
   if (config.numHeads % config.numKvHeads != 0)
     return reader.error("num_key_value_heads",
                         Twine(config.numKvHeads) +
                             " does not divide num_attention_heads (" +
                             Twine(config.numHeads) + ")");
-  if (Error err = reader.readPositiveInt("head_dim", config.headDim, 256))
+  if (Error err = reader.readBoundedInt("head_dim", config.headDim,
+                                        L::kMaxHeadDim, 256))
     return err;
-  if (Error err = reader.readPositiveInt("max_position_embeddings",
-                                         config.maxPositions, 131072))
+  // The query projection's width; the key/value one is no wider.
+  if (config.numHeads * config.headDim > L::kMaxWidth)
+    return reader.error("head_dim",
+                        "num_attention_heads x head_dim = " +
+                            Twine(config.numHeads) + " x " +
+                            Twine(config.headDim) + " = " +
+                            Twine(config.numHeads * config.headDim) +
+                            " is above the width limit of " +
+                            Twine(L::kMaxWidth));
+  if (Error err = reader.readBoundedInt("max_position_embeddings",
+                                        config.maxPositions, L::kMaxContext,
+                                        131072))
     return err;
-  if (Error err =
-          reader.readPositiveInt("sliding_window", config.slidingWindow, 4096))
+  return reader.readBoundedInt("sliding_window", config.slidingWindow,
+                               L::kMaxContext, 4096);
+}
+
+Error readTextConfig(const ConfigReader &reader, ModelConfig &config) {
+  if (Error err = readShape(reader, config))
     return err;
   if (Error err = readRope(reader, config))
     return err;
@@ -272,6 +348,9 @@ Error readTextConfig(const ConfigReader &reader, ModelConfig &config) {
     return reader.error("query_pre_attn_scalar", "must be positive");
   if (Error err = reader.readNumber("rms_norm_eps", config.rmsNormEps, 1e-6))
     return err;
+  if (config.rmsNormEps < 0)
+    return reader.error("rms_norm_eps", "must not be negative, got " +
+                                            formatNumber(config.rmsNormEps));
   if (Error err = reader.readBool("tie_word_embeddings",
                                   config.tieWordEmbeddings, true))
     return err;
@@ -306,6 +385,16 @@ Error readTextConfig(const ConfigReader &reader, ModelConfig &config) {
     return err;
   if (Error err = readEosIds(reader, config.eosIds))
     return err;
+  if (Error err =
+          checkTokenId(reader, "bos_token_id", config.bosId, config.vocabSize))
+    return err;
+  if (Error err =
+          checkTokenId(reader, "pad_token_id", config.padId, config.vocabSize))
+    return err;
+  for (int64_t id : config.eosIds)
+    if (Error err =
+            checkTokenId(reader, "eos_token_id", id, config.vocabSize))
+      return err;
   return readLayerTypes(reader, config);
 }
 

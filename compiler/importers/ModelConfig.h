@@ -19,6 +19,20 @@ namespace gemmac {
 
 enum class LayerKind { SlidingAttention, FullAttention };
 
+/// Upper bounds of the config values, generous for any Gemma 3 (27B has 62
+/// layers, width 5376, MLP 21504, vocab 262144, context 131072). A value past
+/// one is refused with the key, the value and the bound, before anything is
+/// sized from it; every bound also fits the model file's 32-bit fields.
+struct ConfigLimits {
+  static constexpr int64_t kMaxLayers = 1024;
+  static constexpr int64_t kMaxVocab = int64_t(1) << 24;
+  static constexpr int64_t kMaxWidth = 65536;    // hidden, intermediate, heads x head_dim
+  static constexpr int64_t kMaxHeads = 1024;     // attention and key/value heads
+  static constexpr int64_t kMaxHeadDim = 4096;
+  static constexpr int64_t kMaxContext = int64_t(1) << 24; // positions, sliding window
+  static constexpr double kMaxRopeTheta = 1e12;
+};
+
 struct ModelConfig {
   std::string modelType;           // "gemma3_text" (or "gemma3" with a text_config)
   int64_t vocabSize = 0;

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/importers/TokenizerImport.h"
+#include "compiler/importers/ModelConfig.h"
 #include "compiler/importers/SentencePieceProto.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -80,6 +81,11 @@ Expected<std::vector<SentencePiece>> readVocab(const json::Object &model,
   const json::Object *vocab = model.getObject("vocab");
   if (!vocab || vocab->empty())
     return jsonError(path, "model.vocab is missing or empty");
+  // Ids are int32 in the runtime; no model has a larger vocabulary.
+  if (int64_t(vocab->size()) > ConfigLimits::kMaxVocab)
+    return jsonError(path, "model.vocab has " + Twine(vocab->size()) +
+                               " pieces, above the limit of " +
+                               Twine(ConfigLimits::kMaxVocab));
   std::vector<SentencePiece> pieces(vocab->size());
   std::vector<bool> seen(vocab->size());
   for (const auto &[text, value] : *vocab) {

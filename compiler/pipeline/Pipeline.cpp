@@ -181,9 +181,31 @@ LogicalResult runPasses(MLIRContext &context, ModuleOp module, const CompileOpti
   return success();
 }
 
+/// The largest --prefill-chunk: activations and the ring caches grow with it,
+/// and the runtime's steps are far smaller (128 by default).
+constexpr int64_t kMaxPrefillChunk = 65536;
+
+/// Option bounds, checked before anything is sized from the options.
+LogicalResult checkOptions(const CompileOptions &options) {
+  if (options.prefillChunk < 1 || options.prefillChunk > kMaxPrefillChunk) {
+    llvm::errs() << "gemmac: error: --prefill-chunk " << options.prefillChunk
+                 << " is outside [1, " << kMaxPrefillChunk << "]\n";
+    return failure();
+  }
+  if (options.maxContext < 0 || options.maxContext > ConfigLimits::kMaxContext) {
+    llvm::errs() << "gemmac: error: --max-context " << options.maxContext
+                 << " is outside [0, " << ConfigLimits::kMaxContext
+                 << "] (0: the config's max_position_embeddings)\n";
+    return failure();
+  }
+  return success();
+}
+
 } // namespace
 
 LogicalResult compileCheckpoint(const CompileOptions &options) {
+  if (failed(checkOptions(options)))
+    return failure();
   if (options.emit == EmitStage::Model &&
       (options.outputPath.empty() || options.outputPath == "-")) {
     llvm::errs() << "gemmac: error: a model file needs an output path (-o MODEL.gmf)\n";

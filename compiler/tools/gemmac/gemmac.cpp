@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/importers/ModelConfig.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "compiler/synth/SynthCheckpoint.h"
 
@@ -99,8 +100,16 @@ int runSynth() {
   gemmac::SynthOptions options;
   options.seed = synthSeed;
   options.qatGrid = synthQatGrid;
-  if (synthLayers < 0 || synthVocab < 0) {
-    errs() << "gemmac synth: error: --layers and --vocab must be positive\n";
+  // The importer's bounds, so that every synthetic checkpoint compiles.
+  using Limits = gemmac::ConfigLimits;
+  if (synthLayers < 0 || synthLayers > Limits::kMaxLayers) {
+    errs() << "gemmac synth: error: --layers " << synthLayers << " is outside [1, "
+           << Limits::kMaxLayers << "]\n";
+    return 1;
+  }
+  if (synthVocab < 0 || synthVocab > Limits::kMaxVocab) {
+    errs() << "gemmac synth: error: --vocab " << synthVocab << " is outside [1, "
+           << Limits::kMaxVocab << "]\n";
     return 1;
   }
   if (synthLayers > 0)
