@@ -5,7 +5,30 @@
  * gemmac_<object>_<verb>. Every fallible call returns a gemmac_status: NULL on
  * success, otherwise an object holding a code and a message that the caller
  * frees with gemmac_status_free. Outputs are returned through out-parameters and
- * are only written on success. No call aborts or exits the process.
+ * are only written on success. No call aborts or exits the process, and no C++
+ * exception crosses the API: running out of memory fails with
+ * GEMMAC_RESOURCE_EXHAUSTED naming the call (its message may be empty when even
+ * that could not be allocated), anything unexpected with GEMMAC_INTERNAL.
+ * Functions returning void or a value cannot fail: the _free functions and
+ * gemmac_session_reset / cancel ignore NULL, the _init functions ignore NULL,
+ * and getters return 0 or "" for NULL. (One gap: the system sentencepiece is
+ * built without exceptions, so memory running out inside it, while
+ * gemmac_model_load parses the embedded tokenizer or a call encodes or decodes
+ * text, ends the process.)
+ *
+ * Threads. A model is read-only once loaded: calls taking a const model
+ * (get_info, get_executor, get_kv_caches, tokenize, detokenize, grammar
+ * creation) and gemmac_session_create may run on any threads at once. Sessions
+ * of one model run on different threads at once; with f32/bf16 weights
+ * (XNNPACK products, which keep state per run) their forward steps take turns
+ * under a model-wide lock, with quantized weights they run in parallel. One
+ * session is used by one thread at a time, except gemmac_session_cancel, which
+ * any thread (or a signal handler) may call while the session is alive. A
+ * grammar may be used by generate calls on several threads at once. A sampler
+ * and a status belong to one thread at a time. Freeing an object while another
+ * thread uses it is the caller's error; gemmac_model_free, gemmac_session_free
+ * and gemmac_grammar_free of objects sharing a model may run on different
+ * threads (the model's reference count is atomic).
  */
 #ifndef GEMMAC_GEMMAC_H_
 #define GEMMAC_GEMMAC_H_
@@ -74,6 +97,9 @@ gemmac_status gemmac_model_load_linked(const char* path, const gemmac_compiled_m
                                        gemmac_model** out_model);
 /* The path of the compiled forward pass sessions run, or "portable". Owned by the model. */
 const char* gemmac_model_get_executor(const gemmac_model* model);
+/* Drops the caller's reference: the model is freed once its sessions and
+ * grammars are freed too (each holds a reference), so they may outlive this
+ * call; the handle itself must not be used after it. */
 void gemmac_model_free(gemmac_model* model);
 gemmac_status gemmac_model_get_info(const gemmac_model* model, gemmac_model_info* out_info);
 

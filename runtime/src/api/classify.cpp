@@ -2,7 +2,6 @@
 // teacher forcing, each distinct prefix once, and the LM head evaluated only
 // on the tokens the labels allow next (gemmac.h has the definition).
 #include <algorithm>
-#include <exception>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -167,7 +166,7 @@ extern "C" gemmac_status gemmac_session_classify(gemmac_session* session, const 
   if (!session) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "classify: NULL session");
   if (label_count > 0 && (!label_ids || !label_lengths))
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "classify: NULL label_ids or label_lengths");
-  try {
+  return gemmac::guard("classify", [&]() -> gemmac_status {
     std::vector<std::vector<int32_t>> labels(label_count);
     for (size_t i = 0; i < label_count; ++i) {
       if (!label_ids[i] && label_lengths[i] > 0)
@@ -175,9 +174,7 @@ extern "C" gemmac_status gemmac_session_classify(gemmac_session* session, const 
       if (label_lengths[i] > 0) labels[i].assign(label_ids[i], label_ids[i] + label_lengths[i]);
     }
     return gemmac::classify(session, prompt_ids, prompt_count, labels, out_probabilities, out_log_probs);
-  } catch (const std::exception&) {  // bad_alloc, or length_error for absurd lengths
-    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "classify: out of memory");
-  }
+  });
 }
 
 extern "C" gemmac_status gemmac_session_classify_text(gemmac_session* session, const char* prompt, int chat,
@@ -187,7 +184,7 @@ extern "C" gemmac_status gemmac_session_classify_text(gemmac_session* session, c
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "classify: NULL session, prompt or labels");
   const gemmac_model& model = *session->model;
   if (!model.tokenizer) return gemmac::makeStatus(GEMMAC_UNIMPLEMENTED, "classify: the model file has no tokenizer");
-  try {
+  return gemmac::guard("classify", [&]() -> gemmac_status {
     std::string text = prompt;
     if (chat) {
       const gemmac_chat_message turn = {"user", prompt};
@@ -207,7 +204,5 @@ extern "C" gemmac_status gemmac_session_classify_text(gemmac_session* session, c
                                   labels[i]);
     }
     return gemmac::classify(session, ids.data(), ids.size(), label_tokens, out_probabilities, out_log_probs);
-  } catch (const std::exception&) {
-    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "classify: out of memory");
-  }
+  });
 }

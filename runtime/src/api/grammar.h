@@ -15,7 +15,7 @@
 #include "llm/grammar/token_trie.h"
 
 struct gemmac_grammar_s {
-  const gemmac_model* model = nullptr;
+  const gemmac_model* model = nullptr;  // a reference (api/model.h), dropped by gemmac_grammar_free
   gemmac::grammar::Grammar grammar;
   std::vector<std::string> pieces;  // per token id: its bytes; empty: never generated under the grammar
   std::unique_ptr<gemmac::grammar::TokenTrie> trie;

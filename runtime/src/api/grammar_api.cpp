@@ -2,7 +2,6 @@
 // vocabulary.
 #include "api/grammar.h"
 
-#include <exception>
 #include <string_view>
 
 #include "api/model.h"
@@ -36,7 +35,7 @@ gemmac_status create(const gemmac_model* model, const char* text, size_t length,
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: NULL model, text or out_grammar", what);
   if (model->tokenizer == nullptr)
     return gemmac::makeStatus(GEMMAC_UNIMPLEMENTED, "%s: the model file has no tokenizer", what);
-  try {
+  return gemmac::guard(what, [&]() -> gemmac_status {
     auto grammar = std::make_unique<gemmac_grammar_s>();
     grammar->model = model;
     std::string error;
@@ -47,11 +46,12 @@ gemmac_status create(const gemmac_model* model, const char* text, size_t length,
     if (!ok) return gemmac::makeStatus(code, "%s %s", what, error.c_str());
     GEMMAC_RETURN_IF_ERROR(vocabularyBytes(*model, &grammar->pieces));
     grammar->trie = std::make_unique<gemmac::grammar::TokenTrie>(grammar->pieces);
+    // Held so that the model check of generate cannot match another model
+    // loaded at a freed one's address.
+    gemmac::retainModel(model);
     *out = grammar.release();
     return nullptr;
-  } catch (const std::exception&) {  // std::bad_alloc: no exception crosses the C API
-    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "%s: out of memory", what);
-  }
+  });
 }
 
 }  // namespace
@@ -66,12 +66,20 @@ extern "C" gemmac_status gemmac_grammar_create_from_gbnf(const gemmac_model* mod
   return create(model, text, length, Source::kGbnf, out_grammar);
 }
 
-extern "C" void gemmac_grammar_free(gemmac_grammar* grammar) { delete grammar; }
+extern "C" void gemmac_grammar_free(gemmac_grammar* grammar) {
+  if (!grammar) return;
+  const gemmac_model* model = grammar->model;
+  delete grammar;
+  gemmac::releaseModel(model);
+}
 
 extern "C" gemmac_status gemmac_grammar_get_stats(gemmac_grammar* grammar, gemmac_grammar_stats* out_stats) {
   if (grammar == nullptr || out_stats == nullptr)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "grammar_get_stats: NULL argument");
-  std::lock_guard<std::mutex> lock(grammar->mutex);
-  *out_stats = grammar->stats;
-  return nullptr;
+  // The lock may throw std::system_error.
+  return gemmac::guard("grammar_get_stats", [&]() -> gemmac_status {
+    std::lock_guard<std::mutex> lock(grammar->mutex);
+    *out_stats = grammar->stats;
+    return nullptr;
+  });
 }

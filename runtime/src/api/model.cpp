@@ -1,7 +1,7 @@
 // gemmac_model_load / free / get_info.
 #include "api/model.h"
 
-#include <exception>
+#include <memory>
 
 #include "loader/cpu_check.h"
 #include "api/status.h"
@@ -41,17 +41,24 @@ gemmac_status loadModel(const char* path, const gemmac_compiled_model* linked, g
 
 gemmac_status load(const char* path, const gemmac_compiled_model* linked, gemmac_model** out_model) {
   if (!path || !out_model) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "model_load: NULL path or out_model");
-  try {
+  return gemmac::guard("model_load", [&]() -> gemmac_status {
     std::unique_ptr<gemmac_model> model(new gemmac_model);
     GEMMAC_RETURN_IF_ERROR(loadModel(path, linked, model.get()));
     *out_model = model.release();
     return nullptr;
-  } catch (const std::exception&) {
-    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "%s: out of memory while loading", path);
-  }
+  });
 }
 
 }  // namespace
+
+void gemmac::retainModel(const gemmac_model* model) noexcept {
+  model->references.fetch_add(1, std::memory_order_relaxed);
+}
+
+void gemmac::releaseModel(const gemmac_model* model) noexcept {
+  // acq_rel: whatever the other holders did happens before the delete.
+  if (model->references.fetch_sub(1, std::memory_order_acq_rel) == 1) delete model;
+}
 
 extern "C" gemmac_status gemmac_model_load(const char* path, gemmac_model** out_model) {
   return load(path, nullptr, out_model);
@@ -68,7 +75,9 @@ extern "C" const char* gemmac_model_get_executor(const gemmac_model* model) {
   return model->compiled ? model->compiled->path().c_str() : "portable";
 }
 
-extern "C" void gemmac_model_free(gemmac_model* model) { delete model; }
+extern "C" void gemmac_model_free(gemmac_model* model) {
+  if (model) gemmac::releaseModel(model);
+}
 
 extern "C" gemmac_status gemmac_model_get_info(const gemmac_model* model, gemmac_model_info* out_info) {
   if (!model || !out_info) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "model_get_info: NULL argument");

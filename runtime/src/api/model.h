@@ -4,6 +4,8 @@
 #ifndef GEMMAC_RUNTIME_SRC_MODEL_H_
 #define GEMMAC_RUNTIME_SRC_MODEL_H_
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -31,6 +33,19 @@ struct gemmac_model_s {
   /// different sessions of a model with f32/bf16 products take turns
   /// (Program::exclusiveRuns).
   std::mutex run_mutex;
+  /// The user's handle, each session and each grammar hold one reference, so
+  /// gemmac_model_free may come before theirs; the last release frees the
+  /// model. Mutable: a grammar takes its reference through a const model.
+  mutable std::atomic<size_t> references{1};
 };
+
+namespace gemmac {
+
+/// Takes a reference for an object that uses `model` after the call making it.
+void retainModel(const gemmac_model* model) noexcept;
+/// Drops a reference; the last one frees the model.
+void releaseModel(const gemmac_model* model) noexcept;
+
+}  // namespace gemmac
 
 #endif  // GEMMAC_RUNTIME_SRC_MODEL_H_

@@ -3,8 +3,8 @@
 #include "api/session.h"
 
 #include <algorithm>
+#include <memory>
 #include <mutex>
-#include <exception>
 #include <thread>
 
 #include "exec/kv_cache.h"
@@ -90,7 +90,7 @@ extern "C" gemmac_status gemmac_session_create(gemmac_model* model, const gemmac
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "session_create: NULL model or out_session");
   gemmac_session_options resolved;
   GEMMAC_RETURN_IF_ERROR(gemmac::resolveSessionOptions(model, options, "session_create", &resolved));
-  try {
+  return gemmac::guard("session_create", [&]() -> gemmac_status {
     std::unique_ptr<gemmac_session> session(new gemmac_session);
     session->model = model;
     session->options = resolved;
@@ -104,14 +104,21 @@ extern "C" gemmac_status gemmac_session_create(gemmac_model* model, const gemmac
                                                                              &session->compiled)
                                            : gemmac::Executor::create(*model->program, context, chunk, threads,
                                                                       kv_type, &session->executor));
+    // Only a session handed out holds the model: a failed one is freed
+    // above while the caller's reference keeps the model alive.
+    gemmac::retainModel(model);
     *out_session = session.release();
     return nullptr;
-  } catch (const std::exception&) {
-    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "session_create: out of memory");
-  }
+  });
 }
 
-extern "C" void gemmac_session_free(gemmac_session* session) { delete session; }
+extern "C" void gemmac_session_free(gemmac_session* session) {
+  if (!session) return;
+  // The executors read the model's plan and weights until they are destroyed.
+  gemmac_model* model = session->model;
+  delete session;
+  gemmac::releaseModel(model);
+}
 
 extern "C" void gemmac_session_reset(gemmac_session* session) {
   if (!session) return;
@@ -157,14 +164,16 @@ extern "C" gemmac_status gemmac_session_prefill(gemmac_session* session, const i
   if (count == 0 && last_logits)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "prefill: no tokens to give logits for");
   GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "prefill", session->position));
-  const size_t chunk = static_cast<size_t>(session->options.prefill_chunk);
-  for (size_t start = 0; start < count; start += chunk) {
-    size_t n = std::min(chunk, count - start);
-    bool last = start + n == count;
-    // Only the final token's logits are wanted: earlier chunks skip the logits op.
-    GEMMAC_RETURN_IF_ERROR(runStep(session, ids + start, n, n - 1, last ? last_logits : nullptr));
-  }
-  return nullptr;
+  return gemmac::guard("prefill", [&]() -> gemmac_status {
+    const size_t chunk = static_cast<size_t>(session->options.prefill_chunk);
+    for (size_t start = 0; start < count; start += chunk) {
+      size_t n = std::min(chunk, count - start);
+      bool last = start + n == count;
+      // Only the final token's logits are wanted: earlier chunks skip the logits op.
+      GEMMAC_RETURN_IF_ERROR(runStep(session, ids + start, n, n - 1, last ? last_logits : nullptr));
+    }
+    return nullptr;
+  });
 }
 
 extern "C" gemmac_status gemmac_session_evaluate(gemmac_session* session, const int32_t* ids, size_t count,
@@ -175,11 +184,11 @@ extern "C" gemmac_status gemmac_session_evaluate(gemmac_session* session, const 
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "evaluate: %zu tokens; one step takes 1 to %zu (prefill_chunk)",
                               count, chunk);
   GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "evaluate", session->position));
-  return runStep(session, ids, count, 0, logits);
+  return gemmac::guard("evaluate", [&] { return runStep(session, ids, count, 0, logits); });
 }
 
 extern "C" gemmac_status gemmac_session_decode(gemmac_session* session, int32_t id, float* logits) {
   if (!session) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "decode: NULL session");
   GEMMAC_RETURN_IF_ERROR(checkTokens(session, &id, 1, "decode", session->position));
-  return runStep(session, &id, 1, 0, logits);
+  return gemmac::guard("decode", [&] { return runStep(session, &id, 1, 0, logits); });
 }

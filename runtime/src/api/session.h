@@ -15,7 +15,7 @@
 #include "llm/conversation.h"
 
 struct gemmac_session_s {
-  gemmac_model* model = nullptr;
+  gemmac_model* model = nullptr;  // a reference (api/model.h), dropped by gemmac_session_free
   gemmac_session_options options{};  // resolved: no zeros left
   std::unique_ptr<gemmac::Executor> executor;           // NULL when the compiled one runs
   std::unique_ptr<gemmac::CompiledExecutor> compiled;  // the model's compiled forward pass, if any

@@ -19,18 +19,27 @@ gemmac_status_s outOfMemoryStatus{GEMMAC_RESOURCE_EXHAUSTED, "out of memory"};
 
 namespace gemmac {
 
-gemmac_status makeStatus(gemmac_status_code code, const char* format, ...) {
+gemmac_status makeStatus(gemmac_status_code code, const char* format, ...) noexcept {
+  auto* status = new (std::nothrow) gemmac_status_s{code, std::string()};
+  if (!status) return &outOfMemoryStatus;
   va_list args;
   va_start(args, format);
   va_list copy;
   va_copy(copy, args);
   int length = std::vsnprintf(nullptr, 0, format, copy);
   va_end(copy);
-  std::string message(length > 0 ? static_cast<size_t>(length) : 0, '\0');
-  if (length > 0) std::vsnprintf(&message[0], message.size() + 1, format, args);
+  // The code matters more than the message: without memory for it, the
+  // status keeps its code and an empty message.
+  try {
+    if (length > 0) {
+      status->message.resize(static_cast<size_t>(length));
+      std::vsnprintf(&status->message[0], status->message.size() + 1, format, args);
+    }
+  } catch (const std::bad_alloc&) {
+    status->message.clear();
+  }
   va_end(args);
-  auto* status = new (std::nothrow) gemmac_status_s{code, std::move(message)};
-  return status ? status : &outOfMemoryStatus;
+  return status;
 }
 
 }  // namespace gemmac

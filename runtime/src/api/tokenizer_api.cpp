@@ -16,15 +16,17 @@ extern "C" gemmac_status gemmac_model_tokenize(const gemmac_model* model, const 
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "tokenize: NULL model, text or out_count");
   if (model->tokenizer == nullptr)
     return gemmac::makeStatus(GEMMAC_UNIMPLEMENTED, "tokenize: the model file has no tokenizer");
-  std::vector<int32_t> encoded;
-  GEMMAC_RETURN_IF_ERROR(model->tokenizer->encode(std::string_view(text, text_length), &encoded));
-  *out_count = encoded.size();
-  if (ids == nullptr) return nullptr;
-  if (capacity < encoded.size())
-    return gemmac::makeStatus(GEMMAC_OUT_OF_RANGE, "tokenize: room for %zu ids, %zu needed",
-                              capacity, encoded.size());
-  std::copy(encoded.begin(), encoded.end(), ids);
-  return nullptr;
+  return gemmac::guard("tokenize", [&]() -> gemmac_status {
+    std::vector<int32_t> encoded;
+    GEMMAC_RETURN_IF_ERROR(model->tokenizer->encode(std::string_view(text, text_length), &encoded));
+    *out_count = encoded.size();
+    if (ids == nullptr) return nullptr;
+    if (capacity < encoded.size())
+      return gemmac::makeStatus(GEMMAC_OUT_OF_RANGE, "tokenize: room for %zu ids, %zu needed",
+                                capacity, encoded.size());
+    std::copy(encoded.begin(), encoded.end(), ids);
+    return nullptr;
+  });
 }
 
 extern "C" gemmac_status gemmac_model_detokenize(const gemmac_model* model, const int32_t* ids,
@@ -34,7 +36,9 @@ extern "C" gemmac_status gemmac_model_detokenize(const gemmac_model* model, cons
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "detokenize: NULL model or ids");
   if (model->tokenizer == nullptr)
     return gemmac::makeStatus(GEMMAC_UNIMPLEMENTED, "detokenize: the model file has no tokenizer");
-  std::string decoded;
-  GEMMAC_RETURN_IF_ERROR(model->tokenizer->decode(ids, count, &decoded));
-  return gemmac::copyOutText(decoded, text, capacity, out_length);
+  return gemmac::guard("detokenize", [&]() -> gemmac_status {
+    std::string decoded;
+    GEMMAC_RETURN_IF_ERROR(model->tokenizer->decode(ids, count, &decoded));
+    return gemmac::copyOutText(decoded, text, capacity, out_length);
+  });
 }

@@ -2,7 +2,6 @@
 // The conversation is kept as text; each turn the chat template writes it
 // whole and syncSession prefills only what the session does not hold yet, so
 // the cache always equals a from-scratch prefill of the transcript.
-#include <new>
 #include <string>
 #include <vector>
 
@@ -102,15 +101,13 @@ gemmac_status gemmac_session_chat_begin(gemmac_session* session, const gemmac_ch
   if (options->drop_old_turns != 0 && options->drop_old_turns != 1)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "chat_begin: drop_old_turns %d is neither 0 nor 1",
                               options->drop_old_turns);
-  try {
+  return gemmac::guard("chat_begin", [&]() -> gemmac_status {
     std::string system_prompt = options->system_prompt ? options->system_prompt : "";
     gemmac_session_reset(session);
     session->conversation.system_prompt = std::move(system_prompt);
     session->conversation.drop_old_turns = options->drop_old_turns != 0;
     return nullptr;
-  } catch (const std::bad_alloc&) {
-    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "chat_begin: out of memory");
-  }
+  });
 }
 
 gemmac_status gemmac_session_chat(gemmac_session* session, const char* message,
@@ -118,11 +115,8 @@ gemmac_status gemmac_session_chat(gemmac_session* session, const char* message,
                                   size_t capacity, size_t* out_length) {
   if (session == nullptr || message == nullptr || options == nullptr)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "chat: NULL session, message or options");
-  try {
-    return gemmac::chatTurn(session, message, *options, reply, capacity, out_length);
-  } catch (const std::bad_alloc&) {
-    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "chat: out of memory");
-  }
+  return gemmac::guard("chat",
+                       [&] { return gemmac::chatTurn(session, message, *options, reply, capacity, out_length); });
 }
 
 }  // extern "C"

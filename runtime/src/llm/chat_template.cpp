@@ -58,8 +58,10 @@ extern "C" gemmac_status gemmac_chat_template_apply(const gemmac_chat_message* m
                                                     size_t count, int add_generation_prompt,
                                                     char* text, size_t capacity,
                                                     size_t* out_length) {
-  std::string formatted;
-  GEMMAC_RETURN_IF_ERROR(
-      gemmac::applyChatTemplate(messages, count, add_generation_prompt != 0, &formatted));
-  return gemmac::copyOutText(formatted, text, capacity, out_length);
+  return gemmac::guard("chat_template_apply", [&]() -> gemmac_status {
+    std::string formatted;
+    GEMMAC_RETURN_IF_ERROR(
+        gemmac::applyChatTemplate(messages, count, add_generation_prompt != 0, &formatted));
+    return gemmac::copyOutText(formatted, text, capacity, out_length);
+  });
 }

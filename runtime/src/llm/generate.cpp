@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -116,6 +115,7 @@ gemmac_status generateFrom(gemmac_session* session, const gemmac_generate_option
 extern "C" {
 
 void gemmac_generate_options_init(gemmac_generate_options* options) {
+  if (options == nullptr) return;
   options->max_new_tokens = 128;
   gemmac_sampler_options_init(&options->sampler);
   options->chat = 0;
@@ -137,8 +137,8 @@ gemmac_status gemmac_session_generate(gemmac_session* session, const int32_t* pr
   // The first sampled token needs the logits of a prompt token.
   if (prompt_count == 0)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "generate: the prompt has no tokens");
-  GEMMAC_RETURN_IF_ERROR(gemmac::checkGenerateOptions(*options));
-  try {
+  return gemmac::guard("generate", [&]() -> gemmac_status {
+    GEMMAC_RETURN_IF_ERROR(gemmac::checkGenerateOptions(*options));
     std::vector<float> logits(static_cast<size_t>(session->model->vocab_size));
     GEMMAC_RETURN_IF_ERROR(gemmac_session_prefill(session, prompt_ids, prompt_count, logits.data()));
     gemmac::Generation generation;
@@ -150,9 +150,7 @@ gemmac_status gemmac_session_generate(gemmac_session* session, const int32_t* pr
       std::copy_n(generated.begin(), std::min(capacity, generated.size()), out_ids);
     if (out_count != nullptr) *out_count = generated.size();
     return status;
-  } catch (const std::bad_alloc&) {
-    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "generate: out of memory");
-  }
+  });
 }
 
 gemmac_status gemmac_session_generate_text(gemmac_session* session, const char* prompt,
@@ -163,7 +161,7 @@ gemmac_status gemmac_session_generate_text(gemmac_session* session, const char* 
   const gemmac_model& model = *session->model;
   if (model.tokenizer == nullptr)
     return gemmac::makeStatus(GEMMAC_UNIMPLEMENTED, "generate: the model file has no tokenizer");
-  try {
+  return gemmac::guard("generate", [&]() -> gemmac_status {
     std::string text = prompt;
     if (options->chat) {
       const gemmac_chat_message turn = {"user", prompt};
@@ -182,9 +180,7 @@ gemmac_status gemmac_session_generate_text(gemmac_session* session, const char* 
     GEMMAC_RETURN_IF_ERROR(model.tokenizer->encode(text, &encoded));
     ids.insert(ids.end(), encoded.begin(), encoded.end());
     return gemmac_session_generate(session, ids.data(), ids.size(), options, nullptr, 0, out_count);
-  } catch (const std::bad_alloc&) {
-    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "generate: out of memory");
-  }
+  });
 }
 
 }  // extern "C"

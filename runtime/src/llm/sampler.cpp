@@ -107,6 +107,7 @@ void sampleCandidates(gemmac_sampler* sampler, const float* logits, size_t vocab
 extern "C" {
 
 void gemmac_sampler_options_init(gemmac_sampler_options* options) {
+  if (options == nullptr) return;
   options->temperature = 0.0f;
   options->top_k = 0;
   options->top_p = 1.0f;
@@ -164,12 +165,10 @@ gemmac_status gemmac_sampler_sample(gemmac_sampler* sampler, const float* logits
     return nullptr;
   }
   // The candidate buffers grow on the first call for a vocabulary size.
-  try {
+  return gemmac::guard("sampler", [&]() -> gemmac_status {
     sampleCandidates(sampler, logits, vocab_size, out_id);
-  } catch (const std::bad_alloc&) {
-    return gemmac::makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "sampler: out of memory");
-  }
-  return nullptr;
+    return nullptr;
+  });
 }
 
 }  // extern "C"
