@@ -180,9 +180,12 @@ extern "C" gemmac_status gemmac_session_evaluate(gemmac_session* session, const 
                                                  float* logits) {
   if (!session || !logits) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "evaluate: NULL session or logits");
   const size_t chunk = static_cast<size_t>(session->options.prefill_chunk);
+  // The chunk is at most the context (session options), which the message
+  // says when that is what limits it.
+  const bool clamped = chunk == static_cast<size_t>(session->options.max_context);
   if (count == 0 || count > chunk)
-    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "evaluate: %zu tokens; one step takes 1 to %zu (prefill_chunk)",
-                              count, chunk);
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "evaluate: %zu tokens; one step takes 1 to %zu (prefill_chunk%s)",
+                              count, chunk, clamped ? ", at most the context" : "");
   GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "evaluate", session->position));
   return gemmac::guard("evaluate", [&] { return runStep(session, ids, count, 0, logits); });
 }
