@@ -26,6 +26,13 @@ struct ParseError {
   std::string message;
 };
 
+/// What the parser knows of a rule named in the text.
+struct NamedRule {
+  uint32_t id;       // the builder's rule
+  bool defined;      // its `name ::= ...` has been read
+  size_t first_use;  // where it was first named, for "never defined"
+};
+
 class Parser {
  public:
   explicit Parser(std::string_view text) : text_(text) {}
@@ -37,10 +44,10 @@ class Parser {
       skipSpace(true);
     }
     for (const auto& [name, rule] : rules_)
-      if (!defined_[rule]) fail(first_use_[rule], "rule '" + name + "' is used but never defined");
+      if (!rule.defined) fail(rule.first_use, "rule '" + name + "' is used but never defined");
     auto root = rules_.find("root");
     if (root == rules_.end()) fail(0, "no rule named 'root'");
-    return root->second;
+    return root->second.id;
   }
 
   Builder& builder() { return builder_; }
@@ -72,22 +79,20 @@ class Parser {
     return std::string(text_.substr(start, at_ - start));
   }
 
-  uint32_t ruleId(const std::string& name, size_t at) {
-    auto [it, inserted] = rules_.emplace(name, 0);
-    if (inserted) {
-      it->second = builder_.addRule(name);
-      defined_.push_back(false);
-      first_use_.push_back(at);
-    }
+  /// The named rule `name`, made at its first use (at `at`).
+  NamedRule& namedRule(const std::string& name, size_t at) {
+    auto [it, inserted] = rules_.emplace(name, NamedRule{});
+    if (inserted) it->second = {builder_.addRule(name), false, at};
     return it->second;
   }
 
   void parseRule() {
     size_t start = at_;
     std::string name = parseName();
-    uint32_t rule = ruleId(name, start);
-    if (defined_[rule]) fail(start, "rule '" + name + "' is defined twice");
-    defined_[rule] = true;
+    NamedRule& named = namedRule(name, start);
+    if (named.defined) fail(start, "rule '" + name + "' is defined twice");
+    named.defined = true;
+    const uint32_t rule = named.id;
     skipSpace(false);
     if (text_.substr(at_, 3) != "::=") fail(at_, "expected '::=' after rule name '" + name + "'");
     at_ += 3;
@@ -193,7 +198,7 @@ class Parser {
     }
     if (isNameChar(c)) {
       std::string name = parseName();
-      return {Builder::ref(ruleId(name, start))};
+      return {Builder::ref(namedRule(name, start).id)};
     }
     fail(at_, std::string("unexpected character '") + c + "'");
   }
@@ -260,9 +265,9 @@ class Parser {
   std::string_view text_;
   size_t at_ = 0;
   Builder builder_;
-  std::map<std::string, uint32_t> rules_;
-  std::vector<bool> defined_;
-  std::vector<size_t> first_use_;
+  // By name; the builder also makes anonymous rules (groups, repetitions,
+  // classes), so what is known of a named rule lives here, not by rule id.
+  std::map<std::string, NamedRule> rules_;
 };
 
 }  // namespace
