@@ -15,6 +15,8 @@ packages=(
   libsentencepiece-dev
   libxnnpack-dev libpthreadpool-dev
   libgtest-dev
+  # sanitizer and libFuzzer runtimes (test/fuzz)
+  libclang-rt-22-dev
   # aarch64: the cross libc/libstdc++ for clang --target, qemu for the tests
   g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   # the JNI bridge's host test
