@@ -192,6 +192,41 @@ gemmac_status gemmac_session_evaluate(gemmac_session* session, const int32_t* id
 /* Appends one token; writes its logits (vocab_size floats). */
 gemmac_status gemmac_session_decode(gemmac_session* session, int32_t id, float* logits);
 
+/* ---- Batch: several sessions in one step ----------------------------------------- */
+
+/* Decoding one token reads every weight once: a step that runs the tokens of
+ * several sessions together reads them once for all, so serving concurrent
+ * requests costs little more than serving one (a server's continuous batching).
+ * A batch holds the activations of up to max_tokens rows and a thread pool;
+ * each session keeps its own KV caches, position and tokens, and runs on its
+ * own between batch steps (prefill, generate, ...) as before. Sessions of any
+ * options (context, prefill_chunk, K/V type) of the batch's model may share a
+ * step. The batch holds a reference to the model. A batch is used by one
+ * thread at a time, and a session in a step by no other thread. */
+typedef struct gemmac_batch_s gemmac_batch;
+
+/* max_tokens: the most rows (all sessions' tokens together) one step runs,
+ * >= 1; num_threads 0: one per core. */
+gemmac_status gemmac_batch_create(gemmac_model* model, size_t max_tokens, size_t num_threads,
+                                  gemmac_batch** out_batch);
+void gemmac_batch_free(gemmac_batch* batch);
+
+typedef struct gemmac_batch_entry {
+  gemmac_session* session;
+  const int32_t* ids; /* count tokens appended to the session */
+  size_t count;       /* 1 to the session's prefill_chunk, within its context */
+  float* logits;      /* vocab_size floats: the logits of the last of the ids; NULL: not needed */
+} gemmac_batch_entry;
+
+/* One step of `count` entries of distinct sessions: as gemmac_session_evaluate
+ * of each, but only the last token's logits and one pass over the weights for
+ * all. The logits equal those of the sessions stepped alone up to summation
+ * order (rows go through the prefill kernels). Everything is checked before
+ * anything runs: the entries' tokens together at most max_tokens, ids inside
+ * the vocabulary, each session's context (GEMMAC_OUT_OF_RANGE naming the
+ * entry); a failed step leaves every session as it was. */
+gemmac_status gemmac_batch_step(gemmac_batch* batch, const gemmac_batch_entry* entries, size_t count);
+
 /* ---- Sampler ------------------------------------------------------------------- */
 
 typedef struct gemmac_sampler_s gemmac_sampler;

@@ -14,23 +14,6 @@ namespace {
 
 constexpr int32_t kDefaultPrefillChunk = 128;
 
-// Token ids and the context are checked before anything runs, so a failed
-// call leaves the session as it was.
-gemmac_status checkTokens(const gemmac_session* session, const int32_t* ids, size_t count, const char* call,
-                          size_t position) {
-  if (!ids && count > 0) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: NULL ids", call);
-  const int32_t vocab = session->model->vocab_size;
-  for (size_t i = 0; i < count; ++i)
-    if (ids[i] < 0 || ids[i] >= vocab)
-      return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: token id %d at index %zu is outside the vocabulary [0, %d)",
-                                call, ids[i], i, vocab);
-  const size_t context = static_cast<size_t>(session->options.max_context);
-  if (count > context - position)
-    return gemmac::makeStatus(GEMMAC_OUT_OF_RANGE, "%s: prompt of %zu tokens does not fit the context of %zu (position %zu)",
-                              call, count, context, position);
-  return nullptr;
-}
-
 // One executor step; logits of rows [first_logit_row, count) when logits != NULL.
 gemmac_status runStep(gemmac_session* session, const int32_t* ids, size_t count, size_t first_logit_row,
                       float* logits) {
@@ -41,12 +24,26 @@ gemmac_status runStep(gemmac_session* session, const int32_t* ids, size_t count,
   GEMMAC_RETURN_IF_ERROR(session->compiled
                              ? session->compiled->step(ids, count, position, first_logit_row, logits)
                              : session->executor->step(ids, count, position, first_logit_row, logits));
-  session->position += count;
-  session->tokens.insert(session->tokens.end(), ids, ids + count);  // reserved: never allocates
+  gemmac::advanceSession(session, ids, count);
   return nullptr;
 }
 
 }  // namespace
+
+gemmac_status gemmac::checkTokens(const gemmac_session* session, const int32_t* ids, size_t count, const char* call,
+                                  size_t position) {
+  if (!ids && count > 0) return makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: NULL ids", call);
+  const int32_t vocab = session->model->vocab_size;
+  for (size_t i = 0; i < count; ++i)
+    if (ids[i] < 0 || ids[i] >= vocab)
+      return makeStatus(GEMMAC_INVALID_ARGUMENT, "%s: token id %d at index %zu is outside the vocabulary [0, %d)",
+                                call, ids[i], i, vocab);
+  const size_t context = static_cast<size_t>(session->options.max_context);
+  if (count > context - position)
+    return makeStatus(GEMMAC_OUT_OF_RANGE, "%s: prompt of %zu tokens does not fit the context of %zu (position %zu)",
+                              call, count, context, position);
+  return nullptr;
+}
 
 extern "C" void gemmac_session_options_init(gemmac_session_options* options) {
   if (!options) return;
@@ -138,7 +135,7 @@ extern "C" void gemmac_session_cancel(gemmac_session* session) {
 gemmac_status gemmac::syncSession(gemmac_session* session, const int32_t* ids, size_t count, float* last_logits) {
   if (last_logits && count == 0)
     return makeStatus(GEMMAC_INVALID_ARGUMENT, "sync: no tokens to give logits for");
-  GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "sync", 0));
+  GEMMAC_RETURN_IF_ERROR(gemmac::checkTokens(session, ids, count, "sync", 0));
   // A history out of step with the position (never expected) is not trusted.
   const std::vector<int32_t>& held = session->tokens;
   size_t keep = 0;
@@ -154,6 +151,15 @@ gemmac_status gemmac::syncSession(gemmac_session* session, const int32_t* ids, s
   return gemmac_session_prefill(session, ids + keep, count - keep, last_logits);
 }
 
+void gemmac::advanceSession(gemmac_session* session, const int32_t* ids, size_t count) {
+  session->position += count;
+  session->tokens.insert(session->tokens.end(), ids, ids + count);  // reserved: never allocates
+}
+
+std::vector<gemmac::KvCache>& gemmac::sessionCaches(gemmac_session* session) {
+  return session->compiled ? session->compiled->caches() : session->executor->caches();
+}
+
 extern "C" size_t gemmac_session_get_position(const gemmac_session* session) {
   return session ? session->position : 0;
 }
@@ -163,7 +169,7 @@ extern "C" gemmac_status gemmac_session_prefill(gemmac_session* session, const i
   if (!session) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "prefill: NULL session");
   if (count == 0 && last_logits)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "prefill: no tokens to give logits for");
-  GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "prefill", session->position));
+  GEMMAC_RETURN_IF_ERROR(gemmac::checkTokens(session, ids, count, "prefill", session->position));
   return gemmac::guard("prefill", [&]() -> gemmac_status {
     const size_t chunk = static_cast<size_t>(session->options.prefill_chunk);
     for (size_t start = 0; start < count; start += chunk) {
@@ -186,12 +192,12 @@ extern "C" gemmac_status gemmac_session_evaluate(gemmac_session* session, const 
   if (count == 0 || count > chunk)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "evaluate: %zu tokens; one step takes 1 to %zu (prefill_chunk%s)",
                               count, chunk, clamped ? ", at most the context" : "");
-  GEMMAC_RETURN_IF_ERROR(checkTokens(session, ids, count, "evaluate", session->position));
+  GEMMAC_RETURN_IF_ERROR(gemmac::checkTokens(session, ids, count, "evaluate", session->position));
   return gemmac::guard("evaluate", [&] { return runStep(session, ids, count, 0, logits); });
 }
 
 extern "C" gemmac_status gemmac_session_decode(gemmac_session* session, int32_t id, float* logits) {
   if (!session) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "decode: NULL session");
-  GEMMAC_RETURN_IF_ERROR(checkTokens(session, &id, 1, "decode", session->position));
+  GEMMAC_RETURN_IF_ERROR(gemmac::checkTokens(session, &id, 1, "decode", session->position));
   return gemmac::guard("decode", [&] { return runStep(session, &id, 1, 0, logits); });
 }

@@ -48,6 +48,18 @@ gemmac_status resolveSessionOptions(const gemmac_model* model, const gemmac_sess
 /// that id again if it was held). Checks everything before changing the session.
 gemmac_status syncSession(gemmac_session* session, const int32_t* ids, size_t count, float* last_logits);
 
+/// Fails unless ids[0, count) are inside the vocabulary and fit the context
+/// after `position`, naming `call`; checked before anything runs, so a failed
+/// call leaves the session as it was.
+gemmac_status checkTokens(const gemmac_session* session, const int32_t* ids, size_t count, const char* call,
+                          size_t position);
+
+/// After a step ran ids[0, count) at the session's position: it holds them.
+void advanceSession(gemmac_session* session, const int32_t* ids, size_t count);
+
+/// The KV caches the session's steps run on (its compiled executor's or its own).
+std::vector<KvCache>& sessionCaches(gemmac_session* session);
+
 inline gemmac_kv_type kvType(const gemmac_session_options& options) {
   return options.kv_cache_f16 ? GEMMAC_KV_F16 : GEMMAC_KV_F32;
 }

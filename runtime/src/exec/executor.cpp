@@ -12,10 +12,36 @@ namespace gemmac {
 gemmac_status Executor::create(const Program& program, size_t max_context, size_t prefill_chunk,
                                size_t num_threads, gemmac_kv_type kv_type, std::unique_ptr<Executor>* out,
                                std::vector<KvCache>* shared_caches) {
+  std::unique_ptr<Executor> executor;
+  GEMMAC_RETURN_IF_ERROR(createBuffers(program, prefill_chunk, num_threads, &executor));
+  if (shared_caches) {
+    executor->caches_ = shared_caches;
+  } else {
+    try {
+      GEMMAC_RETURN_IF_ERROR(createKvCaches(program.plan(), max_context, prefill_chunk, kv_type,
+                                            &executor->own_caches_, &executor->max_slots_));
+    } catch (const std::exception&) {  // bad_alloc, or length_error for absurd sizes
+      return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "out of memory allocating KV caches for a context of %zu",
+                        max_context);
+    }
+  }
+  *out = std::move(executor);
+  return nullptr;
+}
+
+gemmac_status Executor::createForBatch(const Program& program, size_t max_rows, size_t num_threads,
+                                       std::unique_ptr<Executor>* out) {
+  return createBuffers(program, max_rows, num_threads, out);
+}
+
+gemmac_status Executor::createBuffers(const Program& program, size_t max_rows, size_t num_threads,
+                                      std::unique_ptr<Executor>* out) {
   std::unique_ptr<Executor> executor(new Executor(program));
   try {
-    for (size_t width : program.bufferWidths()) executor->buffers_.emplace_back(width * prefill_chunk);
-    executor->norm_scratch_.resize(program.normScratchWidth() * prefill_chunk);
+    for (size_t width : program.bufferWidths()) executor->buffers_.emplace_back(width * max_rows);
+    executor->norm_scratch_.resize(program.normScratchWidth() * max_rows);
+    executor->row_range_.resize(max_rows);
+    for (size_t row = 0; row < max_rows; ++row) executor->row_range_[row] = row;
     // RoPE angles: one table of cos/sin rows per (theta, head_dim), rebuilt
     // for each step's positions and shared by every layer's q and k.
     for (const PreparedOp& prepared : program.ops()) {
@@ -28,19 +54,16 @@ gemmac_status Executor::create(const Program& program, size_t max_context, size_
         theta = prepared.op->kind_as_RmsNormRopeOp()->theta();
         head_dim = static_cast<size_t>(prepared.op->kind_as_RmsNormRopeOp()->head_dim());
       } else {
+        if (prepared.kind == schema::OpKind::LogitsOp)
+          executor->gather_.resize(executor->width(prepared.op->inputs()->Get(0)) * max_rows);
         continue;
       }
       if (!executor->ropeRows(theta, head_dim))
-        executor->rope_tables_.push_back({theta, head_dim, std::vector<float>(prefill_chunk * head_dim)});
+        executor->rope_tables_.push_back({theta, head_dim, std::vector<float>(max_rows * head_dim)});
     }
-    if (shared_caches)
-      executor->caches_ = shared_caches;
-    else
-      GEMMAC_RETURN_IF_ERROR(createKvCaches(program.plan(), max_context, prefill_chunk, kv_type,
-                                            &executor->own_caches_, &executor->max_slots_));
   } catch (const std::exception&) {  // bad_alloc, or length_error for absurd sizes
-    return makeStatus(GEMMAC_RESOURCE_EXHAUSTED,
-                      "out of memory allocating activations and KV caches for a context of %zu", max_context);
+    return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "out of memory allocating activations for steps of %zu tokens",
+                      max_rows);
   }
   executor->pool_ = pthreadpool_create(num_threads);
   if (!executor->pool_) return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "cannot create a pool of %zu threads", num_threads);
@@ -84,11 +107,13 @@ void embed(const TensorView& table, float scale, const int32_t* ids, size_t coun
   }
 }
 
-gemmac_status Executor::runAttention(const schema::Op& op, size_t count, int64_t first_position) {
+gemmac_status Executor::runAttention(const schema::Op& op, const Sequence& sequence, size_t first_row) {
   const schema::AttentionOp& attention = *op.kind_as_AttentionOp();
   const auto& in = *op.inputs();
-  KvCache& cache = (*caches_)[attention.cache()];
-  cache.write(buffer(in[1]), buffer(in[2]), count, first_position);
+  const uint32_t out = op.outputs()->Get(0);
+  KvCache& cache = (*sequence.caches)[attention.cache()];
+  cache.write(buffer(in[1]) + first_row * width(in[1]), buffer(in[2]) + first_row * width(in[2]), sequence.count,
+              sequence.first_position);
   gemmac_attention_params params;
   params.num_heads = static_cast<size_t>(attention.num_heads());
   params.num_kv_heads = static_cast<size_t>(attention.num_kv_heads());
@@ -100,8 +125,9 @@ gemmac_status Executor::runAttention(const schema::Op& op, size_t count, int64_t
   // Decode: the query's keys split into a range per thread, merged after;
   // prefill: tiles of query rows. The caches are only read.
   gemmac_attention_task task;
-  gemmac_attention_task_init(&task, selectAttentionKernel(cache.type()), &params, buffer(in[0]), count, first_position,
-                             cache.keys(), cache.values(), buffer(op.outputs()->Get(0)),
+  gemmac_attention_task_init(&task, selectAttentionKernel(cache.type()), &params,
+                             buffer(in[0]) + first_row * width(in[0]), sequence.count, sequence.first_position,
+                             cache.keys(), cache.values(), buffer(out) + first_row * width(out),
                              pthreadpool_get_threads_count(pool_), scores_.data(), scores_.size());
   pthreadpool_parallelize_1d_tile_1d(pool_, &gemmac_attention_task_run, &task, task.items, task.tile, 0);
   gemmac_attention_task_finish(&task);
@@ -116,18 +142,41 @@ const float* Executor::ropeRows(float theta, size_t head_dim) const {
 
 gemmac_status Executor::step(const int32_t* ids, size_t count, int64_t first_position, size_t first_logit_row,
                              float* logits) {
-  return run(ids, count, first_position, first_logit_row, logits, nullptr);
+  return runOne(ids, count, first_position, first_logit_row, logits, nullptr);
 }
 
 gemmac_status Executor::stepHidden(const int32_t* ids, size_t count, int64_t first_position, size_t first_row,
                                    float* hidden) {
-  return run(ids, count, first_position, first_row, nullptr, hidden);
+  return runOne(ids, count, first_position, first_row, nullptr, hidden);
 }
 
-gemmac_status Executor::run(const int32_t* ids, size_t count, int64_t first_position, size_t first_logit_row,
-                            float* logits, float* hidden) {
-  for (RopeTable& table : rope_tables_)
-    gemmac_rope_build_table_generic(table.theta, table.head_dim, first_position, count, table.rows.data());
+gemmac_status Executor::runOne(const int32_t* ids, size_t count, int64_t first_position, size_t first_row,
+                               float* logits, float* hidden) {
+  const Sequence sequence = {caches_, count, first_position};
+  const size_t outputs = first_row < count ? count - first_row : 0;
+  return run(ids, &sequence, 1, row_range_.data() + first_row, outputs, logits, hidden);
+}
+
+gemmac_status Executor::stepBatch(const int32_t* ids, const Sequence* sequences, size_t sequence_count,
+                                  const size_t* logit_rows, size_t logit_row_count, float* logits) {
+  return run(ids, sequences, sequence_count, logit_rows, logit_row_count, logits, nullptr);
+}
+
+const float* Executor::outputRows(const float* final, size_t width, const size_t* rows, size_t count) {
+  if (count == 0 || rows[count - 1] - rows[0] == count - 1) return final + rows[0] * width;
+  for (size_t i = 0; i < count; ++i) std::copy_n(final + rows[i] * width, width, gather_.data() + i * width);
+  return gather_.data();
+}
+
+gemmac_status Executor::run(const int32_t* ids, const Sequence* sequences, size_t sequence_count,
+                            const size_t* output_rows, size_t output_row_count, float* logits, float* hidden) {
+  size_t count = 0;
+  for (size_t s = 0; s < sequence_count; ++s) {
+    for (RopeTable& table : rope_tables_)
+      gemmac_rope_build_table_generic(table.theta, table.head_dim, sequences[s].first_position, sequences[s].count,
+                                      table.rows.data() + count * table.head_dim);
+    count += sequences[s].count;
+  }
   for (const PreparedOp& prepared : program_.ops()) {
     const schema::Op& op = *prepared.op;
     const auto& in = *op.inputs();
@@ -155,7 +204,8 @@ gemmac_status Executor::run(const int32_t* ids, size_t count, int64_t first_posi
         break;
       }
       case schema::OpKind::AttentionOp:
-        GEMMAC_RETURN_IF_ERROR(runAttention(op, count, first_position));
+        for (size_t s = 0, first_row = 0; s < sequence_count; first_row += sequences[s++].count)
+          GEMMAC_RETURN_IF_ERROR(runAttention(op, sequences[s], first_row));
         break;
       case schema::OpKind::GeluTanhOp:
         gemmac_gelu_tanh_generic(buffer(in[0]), count * width(out), buffer(out));
@@ -167,20 +217,20 @@ gemmac_status Executor::run(const int32_t* ids, size_t count, int64_t first_posi
         gemmac_add_generic(buffer(in[0]), buffer(in[1]), count * width(out), buffer(out));
         break;
       case schema::OpKind::LogitsOp: {
-        if (hidden && first_logit_row < count)
-          std::copy(buffer(in[0]) + first_logit_row * width(in[0]), buffer(in[0]) + count * width(in[0]), hidden);
-        if (!logits || first_logit_row >= count) break;
-        const size_t rows = count - first_logit_row, vocab = width(out);
-        GEMMAC_RETURN_IF_ERROR(
-            prepared.linear->run(buffer(in[0]) + first_logit_row * width(in[0]), rows, logits, pool_));
-        float softcap = op.kind_as_LogitsOp()->softcap();
-        if (softcap > 0.0f) gemmac_softcap_generic(logits, rows * vocab, softcap);
+        if (output_row_count == 0 || (!logits && !hidden)) break;
+        const size_t hidden_width = width(in[0]);
+        const float* rows = outputRows(buffer(in[0]), hidden_width, output_rows, output_row_count);
+        if (hidden) std::copy_n(rows, output_row_count * hidden_width, hidden);
+        if (!logits) break;
+        GEMMAC_RETURN_IF_ERROR(prepared.linear->run(rows, output_row_count, logits, pool_));
+        const float softcap = op.kind_as_LogitsOp()->softcap();
+        if (softcap > 0.0f) gemmac_softcap_generic(logits, output_row_count * width(out), softcap);
         break;
       }
       default: {
         // The compiler's fused ops live in executor_fused.cpp.
         gemmac_status status = nullptr;
-        if (!runFused(prepared, count, first_position, &status))
+        if (!runFused(prepared, count, &status))
           return makeStatus(GEMMAC_INTERNAL, "op kind %d has no kernel", static_cast<int>(prepared.kind));
         GEMMAC_RETURN_IF_ERROR(status);
         break;

@@ -1,6 +1,7 @@
 // The portable executor: interprets a Program one step (up to prefill_chunk
 // tokens) at a time with reference kernels and XNNPACK, over one session's
-// activation buffers and KV caches.
+// activation buffers and KV caches, or over the rows of several sessions at
+// once (a batch step: one pass over the weights, each session's KV caches).
 #ifndef GEMMAC_RUNTIME_SRC_EXECUTOR_H_
 #define GEMMAC_RUNTIME_SRC_EXECUTOR_H_
 
@@ -29,6 +30,10 @@ class Executor {
   static gemmac_status create(const Program& program, size_t max_context, size_t prefill_chunk,
                               size_t num_threads, gemmac_kv_type kv_type, std::unique_ptr<Executor>* out,
                               std::vector<KvCache>* shared_caches = nullptr);
+  /// An executor with no KV caches of its own, for batch steps of up to
+  /// max_rows rows.
+  static gemmac_status createForBatch(const Program& program, size_t max_rows, size_t num_threads,
+                                      std::unique_ptr<Executor>* out);
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
@@ -43,18 +48,44 @@ class Executor {
   gemmac_status stepHidden(const int32_t* ids, size_t count, int64_t first_position, size_t first_row,
                            float* hidden);
 
+  /// One sequence's rows in a batch step.
+  struct Sequence {
+    std::vector<KvCache>* caches;  // a session's (same plan; any K/V type and size that fits)
+    size_t count;                  // its tokens in this step, consecutive in the step's ids
+    int64_t first_position;
+  };
+  /// Runs the rows of several sequences as one step (their ids concatenated,
+  /// at most prefill_chunk in all); the logits of the step's rows `logit_rows`
+  /// (ascending) go to `logits`, a row each.
+  gemmac_status stepBatch(const int32_t* ids, const Sequence* sequences, size_t sequence_count,
+                          const size_t* logit_rows, size_t logit_row_count, float* logits);
+
+  /// The KV caches single-sequence steps run on (its own or the shared ones).
+  std::vector<KvCache>& caches() { return *caches_; }
+
  private:
   explicit Executor(const Program& program) : program_(program) {}
-  /// step, or stepHidden when `hidden` is not NULL.
-  gemmac_status run(const int32_t* ids, size_t count, int64_t first_position, size_t first_logit_row, float* logits,
-                    float* hidden);
+  /// Activations, RoPE tables, pool and scratch for steps of up to max_rows rows.
+  static gemmac_status createBuffers(const Program& program, size_t max_rows, size_t num_threads,
+                                     std::unique_ptr<Executor>* out);
+  /// A single-sequence step: logits or hidden states of rows [first_row, count).
+  gemmac_status runOne(const int32_t* ids, size_t count, int64_t first_position, size_t first_row, float* logits,
+                       float* hidden);
+  /// Every step: the final normed hidden states of `output_rows` go to
+  /// `hidden` (when not NULL) and their logits to `logits` (when not NULL).
+  gemmac_status run(const int32_t* ids, const Sequence* sequences, size_t sequence_count, const size_t* output_rows,
+                    size_t output_row_count, float* logits, float* hidden);
   float* buffer(uint32_t value) { return buffers_[program_.valueBuffers()[value]].data(); }
   size_t width(uint32_t value) const { return static_cast<size_t>(program_.plan().values()->Get(value)->width()); }
-  gemmac_status runAttention(const schema::Op& op, size_t count, int64_t first_position);
+  /// Attention of one sequence's rows, starting at row `first_row` of the step.
+  gemmac_status runAttention(const schema::Op& op, const Sequence& sequence, size_t first_row);
+  /// The step's final normed rows `rows` as one contiguous block (`final`
+  /// itself when they are consecutive, else gathered into gather_).
+  const float* outputRows(const float* final, size_t width, const size_t* rows, size_t count);
   /// The step's RoPE cos/sin rows for (theta, head_dim), built once per step.
   const float* ropeRows(float theta, size_t head_dim) const;
   /// The compiler's fused ops (executor_fused.cpp); false if `prepared` is not one.
-  bool runFused(const PreparedOp& prepared, size_t count, int64_t first_position, gemmac_status* status);
+  bool runFused(const PreparedOp& prepared, size_t count, gemmac_status* status);
 
   const Program& program_;
   pthreadpool_t pool_ = nullptr;
@@ -64,6 +95,8 @@ class Executor {
   size_t max_slots_ = 0;       // rows of the largest cache
   std::vector<float> scores_;  // attention scratch: a decode key range's partial results per thread
   std::vector<float> norm_scratch_;  // a FusedLinearOp's normalized input, prefill_chunk rows
+  std::vector<float> gather_;        // the logits op's input rows of a batch step, prefill_chunk rows
+  std::vector<size_t> row_range_;    // 0, 1, ..., prefill_chunk - 1: a single step's output rows
   struct RopeTable {
     float theta;  // as the plan stores it
     size_t head_dim;

@@ -9,7 +9,7 @@
 
 namespace gemmac {
 
-bool Executor::runFused(const PreparedOp& prepared, size_t count, int64_t first_position, gemmac_status* status) {
+bool Executor::runFused(const PreparedOp& prepared, size_t count, gemmac_status* status) {
   const schema::Op& op = *prepared.op;
   const auto& in = *op.inputs();
   const auto& out = *op.outputs();

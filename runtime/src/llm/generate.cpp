@@ -11,7 +11,7 @@
 #include "api/session.h"
 #include "api/status.h"
 #include "llm/chat_template.h"
-#include "llm/grammar/constraint.h"
+#include "llm/generator.h"
 #include "llm/penalties.h"
 #include "llm/text_stream.h"
 #include "llm/tokenizer.h"
@@ -19,22 +19,18 @@
 namespace gemmac {
 namespace {
 
-bool isStopId(const gemmac_model& model, int32_t id) {
-  return std::find(model.stop_ids.begin(), model.stop_ids.end(), id) != model.stop_ids.end();
-}
-
-/// Owns a sampler for the duration of one generate call.
-struct SamplerHandle {
-  ~SamplerHandle() { gemmac_sampler_free(sampler); }
-  gemmac_sampler* sampler = nullptr;
-};
-
 /// Appends `id` without computing logits, when the context has room: what ends
 /// generation is kept too, so that a later call continues after it.
 gemmac_status commitLast(gemmac_session* session, int32_t id) {
   if (session->position >= static_cast<size_t>(session->options.max_context)) return nullptr;
   return gemmac_session_prefill(session, &id, 1, nullptr);
 }
+
+/// Owns a sampler for the duration of one check.
+struct SamplerHandle {
+  ~SamplerHandle() { gemmac_sampler_free(sampler); }
+  gemmac_sampler* sampler = nullptr;
+};
 
 }  // namespace
 
@@ -50,64 +46,32 @@ gemmac_status checkGenerateOptions(const gemmac_generate_options& options) {
 
 gemmac_status generateFrom(gemmac_session* session, const gemmac_generate_options& options,
                            std::vector<float>* logits, Generation* out) {
-  const gemmac_model& model = *session->model;
-  SamplerHandle sampler;
-  GEMMAC_RETURN_IF_ERROR(gemmac_sampler_create(&options.sampler, &sampler.sampler));
-  std::unique_ptr<TextStream> stream;
-  if (model.tokenizer != nullptr)
-    stream = std::make_unique<TextStream>(*model.tokenizer, options);
-  else if (options.on_token != nullptr || options.stop_string_count > 0)
-    return makeStatus(GEMMAC_UNIMPLEMENTED, "generate: the model file has no tokenizer");
-  const size_t max_new_tokens = static_cast<size_t>(options.max_new_tokens);
-  std::unique_ptr<grammar::Constraint> constraint;
-  GEMMAC_RETURN_IF_ERROR(grammar::Constraint::create(session, options, &constraint));
-  std::string text;
-  std::vector<int32_t> penalized;
-  for (bool done = max_new_tokens == 0; !done;) {
+  std::unique_ptr<Generator> generator;
+  GEMMAC_RETURN_IF_ERROR(Generator::create(session, options, &generator));
+  Generator::Pick pick;
+  for (bool done = options.max_new_tokens == 0; !done;) {
     if (session->cancel_requested.exchange(false))
-      return makeStatus(GEMMAC_CANCELLED, "generate: cancelled after %zu tokens", out->ids.size());
-    applyPenalties(options, session->tokens, logits->data(), logits->size(), &penalized);
-    int32_t id;
-    GEMMAC_RETURN_IF_ERROR(constraint ? constraint->sample(sampler.sampler, logits, &id)
-                                      : gemmac_sampler_sample(sampler.sampler, logits->data(), logits->size(), &id));
-    if (isStopId(model, id)) {
-      GEMMAC_RETURN_IF_ERROR(commitLast(session, id));
-      break;
-    }
-    out->ids.push_back(id);
-    if (constraint) constraint->accept(id);
-    bool stop_string = false;
-    if (stream != nullptr) {
-      GEMMAC_RETURN_IF_ERROR(stream->push(id, &text, &stop_string));
-      out->text += text;
-    }
-    bool callback_stop = options.on_token != nullptr &&
-                         options.on_token(options.user_data, id, text.c_str(), text.size()) != 0;
-    done = stop_string || callback_stop || out->ids.size() == max_new_tokens ||
-           (constraint && constraint->finished());
+      return makeStatus(GEMMAC_CANCELLED, "generate: cancelled after %zu tokens", generator->ids().size());
+    GEMMAC_RETURN_IF_ERROR(generator->pick(logits, &pick));
     // Decode even the last token (without logits) so the session holds everything
     // generated. A full context ends generation like max_new_tokens.
-    if (done) {
-      GEMMAC_RETURN_IF_ERROR(commitLast(session, id));
+    if (pick.end != Generator::End::None) {
+      GEMMAC_RETURN_IF_ERROR(commitLast(session, pick.id));
       break;
     }
-    gemmac_status status = gemmac_session_decode(session, id, logits->data());
+    gemmac_status status = gemmac_session_decode(session, pick.id, logits->data());
     if (gemmac_status_get_code(status) == GEMMAC_OUT_OF_RANGE) {
       gemmac_status_free(status);
       break;
     }
     GEMMAC_RETURN_IF_ERROR(status);
   }
-  // Bytes of an unfinished character or a possible stop-string start are still held.
-  if (stream != nullptr) {
-    text = stream->finish();
-    out->text += text;
-    if (!text.empty() && options.on_token != nullptr)
-      options.on_token(options.user_data, -1, text.c_str(), text.size());
-  }
-  return constraint ? constraint->checkComplete(out->ids.size() == max_new_tokens ? "max_new_tokens ran out"
-                                                                                   : "generation stopped")
-                    : nullptr;
+  generator->finish();
+  out->ids = generator->ids();
+  out->text = generator->text();
+  return generator->checkComplete(out->ids.size() == static_cast<size_t>(options.max_new_tokens)
+                                      ? "max_new_tokens ran out"
+                                      : "generation stopped");
 }
 
 }  // namespace gemmac
