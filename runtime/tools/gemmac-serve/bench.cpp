@@ -1,0 +1,149 @@
+// gemmac-serve bench: what continuous batching buys. For each stream count S,
+// S concurrent greedy requests run through the engine (no HTTP), and the
+// aggregate decode speed is the tokens generated after each stream's first
+// token over the time from the first stream's first token to the last
+// stream's end; it is set against gemmac_session_decode alone.
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "status_message.h"
+
+namespace gemmac_serve {
+namespace {
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/// Short distinct prompts: BOS and a few words naming the stream.
+std::vector<int32_t> streamPrompt(const gemmac_model* model, int32_t bos, size_t stream) {
+  const std::string text = "Story " + std::to_string(stream) + ": once upon a time there was";
+  std::vector<int32_t> ids(text.size() + 1);
+  size_t count = 0;
+  if (gemmac_status status = gemmac_model_tokenize(model, text.data(), text.size(), ids.data() + 1, text.size(), &count))
+    throw std::runtime_error("tokenize: " + takeStatusMessage(status));
+  ids[0] = bos;
+  ids.resize(count + 1);
+  return ids;
+}
+
+/// Decode tokens per second of one session alone (greedy, after a short prompt).
+double singleSessionSpeed(gemmac_model* model, const gemmac_model_info& info, const BenchOptions& options) {
+  gemmac_session_options session_options;
+  gemmac_session_options_init(&session_options);
+  session_options.num_threads = static_cast<int32_t>(options.threads);
+  session_options.max_context = static_cast<int32_t>(64 + options.tokens + 1);
+  gemmac_session* session = nullptr;
+  if (gemmac_status status = gemmac_session_create(model, &session_options, &session))
+    throw std::runtime_error("session: " + takeStatusMessage(status));
+  std::unique_ptr<gemmac_session, void (*)(gemmac_session*)> owner(session, gemmac_session_free);
+  std::vector<float> logits(static_cast<size_t>(info.vocab_size));
+  std::vector<double> speeds;
+  for (size_t repetition = 0; repetition < options.repetitions; ++repetition) {
+    gemmac_session_reset(session);
+    const std::vector<int32_t> prompt = streamPrompt(model, info.bos_id, 0);
+    gemmac_status status = gemmac_session_prefill(session, prompt.data(), prompt.size(), logits.data());
+    const Clock::time_point start = Clock::now();
+    for (size_t i = 0; status == nullptr && i < options.tokens; ++i) {
+      const int32_t id = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+      status = gemmac_session_decode(session, id, logits.data());
+    }
+    if (status != nullptr) throw std::runtime_error("decode: " + takeStatusMessage(status));
+    speeds.push_back(static_cast<double>(options.tokens) / std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  return median(speeds);
+}
+
+/// One run of `streams` concurrent requests; their aggregate decode tokens/s.
+double batchedSpeed(Engine* engine, const gemmac_model* model, int32_t bos, size_t streams,
+                    const BenchOptions& options) {
+  std::vector<std::shared_ptr<RequestChannel>> channels;
+  for (size_t stream = 0; stream < streams; ++stream) {
+    GenerationRequest request;
+    request.prompt = streamPrompt(model, bos, stream);
+    request.max_tokens = static_cast<int32_t>(options.tokens);
+    gemmac_sampler_options_init(&request.sampler);  // greedy
+    request.ignore_eos = true;  // every stream runs its N tokens
+    request.channel = std::make_shared<RequestChannel>();
+    channels.push_back(request.channel);
+    if (engine->submit(std::move(request)) != Engine::Admission::Accepted)
+      throw std::runtime_error("the engine refused a stream");
+  }
+  Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
+  size_t tokens = 0;
+  for (auto& channel : channels) {
+    Outcome outcome;
+    std::string text;
+    while (!channel->wait(std::chrono::milliseconds(1000), &text, &outcome)) {
+    }
+    if (outcome.finish_reason.empty()) throw std::runtime_error("a stream failed: " + outcome.error_message);
+    first = std::min(first, outcome.first_token);
+    last = std::max(last, outcome.finished);
+    tokens += outcome.completion_tokens - 1;
+  }
+  return static_cast<double>(tokens) / std::chrono::duration<double>(last - first).count();
+}
+
+}  // namespace
+
+int runBench(const BenchOptions& options) {
+  gemmac_run::ModelPtr model_owner;
+  if (!loadModel(options.model_path, &model_owner)) return 1;
+  gemmac_model* model = model_owner.get();
+  gemmac_model_info info;
+  if (gemmac_status status = gemmac_model_get_info(model, &info)) {
+    std::fprintf(stderr, "gemmac-serve: %s\n", takeStatusMessage(status).c_str());
+    return 1;
+  }
+  const size_t most_streams = *std::max_element(options.streams.begin(), options.streams.end());
+  EngineOptions engine_options;
+  engine_options.max_batch = most_streams;
+  engine_options.max_queue = 0;
+  engine_options.step_tokens = std::max<size_t>(128, most_streams);
+  engine_options.threads = options.threads;
+  engine_options.context = static_cast<int32_t>(64 + options.tokens + 1);  // the prompts are shorter than 64
+  Metrics metrics;
+  std::unique_ptr<Engine> engine;
+  if (gemmac_status status = Engine::create(model, engine_options, &metrics, &engine)) {
+    std::fprintf(stderr, "gemmac-serve: engine: %s\n", takeStatusMessage(status).c_str());
+    return 1;
+  }
+  const double single = singleSessionSpeed(model, info, options);
+  nlohmann::json report = {{"tokens", options.tokens},
+                           {"repetitions", options.repetitions},
+                           {"threads", options.threads},
+                           {"single_session_decode_tokens_per_s", single},
+                           {"streams", nlohmann::json::array()}};
+  std::printf("gemmac-serve bench: %zu new tokens per stream, median of %zu, threads %zu (0: one per core)\n",
+              options.tokens, options.repetitions, options.threads);
+  std::printf("single session (gemmac_session_decode): %.1f tokens/s\n", single);
+  std::printf("%8s %22s %18s %14s\n", "streams", "aggregate tokens/s", "per stream", "x 1 stream");
+  double one_stream = 0;
+  for (size_t streams : options.streams) {
+    std::vector<double> speeds;
+    for (size_t repetition = 0; repetition < options.repetitions; ++repetition)
+      speeds.push_back(batchedSpeed(engine.get(), model, info.bos_id, streams, options));
+    const double aggregate = median(speeds);
+    if (one_stream == 0 && streams == 1) one_stream = aggregate;
+    std::printf("%8zu %22.1f %18.1f", streams, aggregate, aggregate / static_cast<double>(streams));
+    if (one_stream > 0)
+      std::printf(" %14.2f\n", aggregate / one_stream);
+    else
+      std::printf(" %14s\n", "-");
+    report["streams"].push_back({{"streams", streams},
+                                 {"aggregate_tokens_per_s", aggregate},
+                                 {"per_stream_tokens_per_s", aggregate / static_cast<double>(streams)}});
+  }
+  std::printf("%s\n", report.dump().c_str());
+  return 0;
+}
+
+}  // namespace gemmac_serve
