@@ -36,8 +36,10 @@ gemmac_status CompiledLibrary::open(const ModelFile& file, const Program& progra
                         bare.c_str());
     // An archive is for apps to link (gemmac_model_load_linked): never loaded.
     if (endsWith(bare, ".a")) return nullptr;
+    // Always with a directory part: dlopen searches the library path (LD_LIBRARY_PATH, the system's
+    // directories) for a name without a slash, not the model's directory.
     const size_t slash = file.path.rfind('/');
-    library->path_ = (slash == std::string::npos ? std::string() : file.path.substr(0, slash + 1)) + bare;
+    library->path_ = (slash == std::string::npos ? std::string("./") : file.path.substr(0, slash + 1)) + bare;
     struct stat info;
     if (stat(library->path_.c_str(), &info) != 0) return nullptr;  // not shipped: run portably
     library->handle_ = dlopen(library->path_.c_str(), RTLD_NOW | RTLD_LOCAL);

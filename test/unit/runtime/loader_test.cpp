@@ -2,6 +2,8 @@
 // with the right code and a message naming the problem, never a crash.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -166,6 +168,35 @@ TEST(Loader, RefusesALibraryNameThatIsAPath) {
     EXPECT_EQ(result.code, GEMMAC_DATA_LOSS) << name;
     EXPECT_NE(result.message.find("is not a bare file name"), std::string::npos) << result.message;
   }
+}
+
+// A model opened by a relative path without a directory still finds its
+// library beside it (in the working directory), never through dlopen's
+// search of LD_LIBRARY_PATH and the system's directories: here a garbage file
+// named libm.so.6 stands beside the model, and the system's libm is not loaded.
+TEST(Loader, LooksForTheLibraryOnlyBesideAModelOpenedWithoutADirectory) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string directory = std::string(tmp ? tmp : "/tmp") + "/gemmac_loader_XXXXXX";
+  ASSERT_NE(mkdtemp(directory.data()), nullptr);
+  ModelSpec spec = smallSpec();
+  spec.compiled_library = "libm.so.6";
+  const std::string model = directory + "/model.gmf", library = directory + "/libm.so.6";
+  writeFile(model, serialize(spec));
+  writeFile(library, std::vector<uint8_t>(64, 0x5a));
+  char previous[4096];
+  ASSERT_NE(getcwd(previous, sizeof(previous)), nullptr);
+  ASSERT_EQ(chdir(directory.c_str()), 0);
+  gemmac_model* loaded = nullptr;
+  gemmac_status status = gemmac_model_load("model.gmf", &loaded);
+  ASSERT_EQ(chdir(previous), 0);
+  std::string message = gemmac_status_get_message(status);
+  EXPECT_EQ(gemmac_status_get_code(status), GEMMAC_DATA_LOSS);
+  EXPECT_NE(message.find("./libm.so.6: cannot load the compiled forward pass"), std::string::npos) << message;
+  gemmac_status_free(status);
+  gemmac_model_free(loaded);
+  std::remove(model.c_str());
+  std::remove(library.c_str());
+  rmdir(directory.c_str());
 }
 
 TEST(Loader, EveryTruncationFails) {

@@ -329,10 +329,14 @@ std::vector<double> referenceForward(const ModelSpec& spec, const TinyConfig& c,
 std::string writeTempFile(const std::string& name, const std::vector<uint8_t>& bytes) {
   const char* dir = std::getenv("TMPDIR");
   std::string path = std::string(dir ? dir : "/tmp") + "/gemmac_test_" + std::to_string(getpid()) + "_" + name;
+  writeFile(path, bytes);
+  return path;
+}
+
+void writeFile(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!out) throw std::runtime_error("cannot write " + path);
-  return path;
 }
 
 }  // namespace gemmac::test

@@ -69,6 +69,9 @@ ModelSpec makeTinyModel(const TinyConfig& config);
 std::vector<double> referenceForward(const ModelSpec& spec, const TinyConfig& config,
                                      const std::vector<int32_t>& ids);
 
+/// Writes bytes to `path` (replacing the file).
+void writeFile(const std::string& path, const std::vector<uint8_t>& bytes);
+
 /// Writes bytes to a fresh file under the test temp dir and returns its path.
 std::string writeTempFile(const std::string& name, const std::vector<uint8_t>& bytes);
 
