@@ -76,11 +76,13 @@ typedef struct gemmac_model_info {
 } gemmac_model_info;
 
 /* Maps the file, verifies it (FlatBuffer verifier, identifier, version, segment
- * bounds) and prepares the executor. A model compiled with `--target T` names
- * its forward pass, libmodel_T.so: when that library is beside the file,
- * sessions run it; otherwise they run the portable executor. Fails with
- * GEMMAC_UNIMPLEMENTED when the model needs CPU features this CPU lacks, and
- * GEMMAC_DATA_LOSS when the library is present but does not fit the file. */
+ * bounds, plan, the embedded tokenizer's pieces all inside the vocabulary) and
+ * prepares the executor. A model compiled with `--target T` names its forward
+ * pass, libmodel_T.so: when that library is beside the file (a bare file name,
+ * looked up in the file's directory only), sessions run it; otherwise they run
+ * the portable executor. Fails with GEMMAC_DATA_LOSS for a corrupt file or a
+ * library that is present but does not fit it, and GEMMAC_UNIMPLEMENTED when
+ * the model needs CPU features this CPU lacks. */
 gemmac_status gemmac_model_load(const char* path, gemmac_model** out_model);
 
 /* A compiled forward pass linked into the program: `gemmac compile --target

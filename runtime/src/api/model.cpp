@@ -34,6 +34,12 @@ gemmac_status loadModel(const char* path, const gemmac_compiled_model* linked, g
       gemmac_status_free(status);
       return wrapped;
     }
+    // Every id the tokenizer encodes to must index the embedding: the app
+    // layer feeds encoded text straight to the model.
+    if (model->tokenizer->pieceCount() > config.vocab_size())
+      return gemmac::makeStatus(GEMMAC_DATA_LOSS,
+                                "%s: the embedded tokenizer has %d pieces but the model's vocabulary has %d ids",
+                                path, model->tokenizer->pieceCount(), config.vocab_size());
   }
   GEMMAC_RETURN_IF_ERROR(gemmac::Program::create(model->file, &model->program));
   return gemmac::CompiledLibrary::open(model->file, *model->program, linked, &model->compiled);

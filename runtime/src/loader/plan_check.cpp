@@ -59,6 +59,8 @@ gemmac_status PlanChecker::checkConfig() {
     return fail("config has a non-positive vocab_size, hidden_size or max_context");
   if (config->bos_id() < 0 || config->bos_id() >= config->vocab_size())
     return fail("config bos_id %d is outside the vocabulary of %d", config->bos_id(), config->vocab_size());
+  if (config->pad_id() < 0 || config->pad_id() >= config->vocab_size())
+    return fail("config pad_id %d is outside the vocabulary of %d", config->pad_id(), config->vocab_size());
   if (config->stop_ids())
     for (int32_t id : *config->stop_ids())
       if (id < 0 || id >= config->vocab_size())

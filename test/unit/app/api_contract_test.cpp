@@ -13,9 +13,7 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <new>
 #include <string>
 #include <thread>
@@ -139,11 +137,6 @@ void expectOk(gemmac_status status) {
   gemmac_status_free(status);
 }
 
-std::vector<uint8_t> referenceTokenizer() {
-  std::ifstream in(GEMMAC_REFERENCE_DIR "/tokenizer/tokenizer.model", std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 /// A tiny model file with the reference tokenizer and every id it has.
 const std::string& textModelPath() {
   static const std::string path = [] {
@@ -152,7 +145,7 @@ const std::string& textModelPath() {
     config.max_context = 96;
     gemmac::test::ModelSpec spec = gemmac::test::makeTinyModel(config);
     spec.stop_ids = {1, 106};  // <eos>, <end_of_turn>
-    spec.tokenizer = referenceTokenizer();
+    spec.tokenizer = gemmac::test::referenceTokenizer();
     return gemmac::test::writeTempFile("contract_text.gmf", gemmac::test::serialize(spec));
   }();
   return path;

@@ -7,8 +7,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,7 +22,7 @@ void expectOk(gemmac_status status) {
   gemmac_status_free(status);
 }
 
-/// A tiny model of `vocab` ids with the reference tokenizer and Gemma's stop ids.
+/// A tiny model of `vocab` ids with the reference tokenizer (cut to them) and Gemma's stop ids.
 class TinyChatModel {
  public:
   TinyChatModel(int32_t vocab, int32_t max_context) {
@@ -33,8 +31,7 @@ class TinyChatModel {
     config.max_context = max_context;
     gemmac::test::ModelSpec spec = gemmac::test::makeTinyModel(config);
     spec.stop_ids = {1, 106};  // <eos>, <end_of_turn>
-    std::ifstream in(GEMMAC_REFERENCE_DIR "/tokenizer/tokenizer.model", std::ios::binary);
-    spec.tokenizer.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    spec.tokenizer = gemmac::test::referenceTokenizer(vocab);
     std::string path = gemmac::test::writeTempFile("chat" + std::to_string(vocab) + ".gmf",
                                                    gemmac::test::serialize(spec));
     expectOk(gemmac_model_load(path.c_str(), &model));

@@ -4,8 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -14,7 +12,7 @@
 
 namespace {
 
-constexpr int32_t kVocab = 100;
+constexpr int32_t kVocab = 512;  // the reference tokenizer cut to it keeps its byte pieces
 
 class TinyGenerateTest : public ::testing::Test {
  protected:
@@ -31,8 +29,7 @@ class TinyGenerateTest : public ::testing::Test {
     config.vocab = kVocab;
     gemmac::test::ModelSpec spec = gemmac::test::makeTinyModel(config);
     spec.stop_ids = std::move(stop_ids);
-    std::ifstream in(GEMMAC_REFERENCE_DIR "/tokenizer/tokenizer.model", std::ios::binary);
-    spec.tokenizer.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    spec.tokenizer = gemmac::test::referenceTokenizer(kVocab);
     std::string path = gemmac::test::writeTempFile("generate.gmf", gemmac::test::serialize(spec));
     expectOk(gemmac_model_load(path.c_str(), &model_));
     gemmac_session_options options;
@@ -153,13 +150,6 @@ TEST_F(TinyGenerateTest, InvalidArgumentsAreStatuses) {
   status = gemmac_session_generate(session_, prompt_.data(), prompt_.size(), &options, nullptr, 0,
                                    nullptr);
   EXPECT_EQ(gemmac_status_get_code(status), GEMMAC_INVALID_ARGUMENT);
-  gemmac_status_free(status);
-
-  // Real text encodes to ids beyond the tiny vocabulary: the session refuses them.
-  options = greedyOptions(4);
-  options.chat = 1;
-  status = gemmac_session_generate_text(session_, "Hello there", &options, nullptr);
-  EXPECT_NE(status, nullptr);
   gemmac_status_free(status);
 }
 

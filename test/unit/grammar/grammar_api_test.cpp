@@ -4,8 +4,6 @@
 // and the status when the token budget runs out first.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -22,8 +20,7 @@ class GrammarApiTest : public ::testing::Test {
     config.max_context = 64;
     gemmac::test::ModelSpec spec = gemmac::test::makeTinyModel(config);
     spec.stop_ids = {1};
-    std::ifstream in(GEMMAC_REFERENCE_DIR "/tokenizer/tokenizer.model", std::ios::binary);
-    spec.tokenizer.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    spec.tokenizer = gemmac::test::referenceTokenizer(config.vocab);
     std::string path = gemmac::test::writeTempFile("grammar.gmf", gemmac::test::serialize(spec));
     ASSERT_EQ(gemmac_model_load(path.c_str(), &model_), nullptr);
     gemmac_session_options options;

@@ -6,7 +6,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <random>
 #include <string>
 
@@ -33,14 +32,14 @@ LoadResult loadBytes(const std::vector<uint8_t>& bytes, const char* name = "mode
   return result;
 }
 
-ModelSpec smallSpec() {
+ModelSpec smallSpec(int32_t vocab = 8) {
   TinyConfig config;
   config.layers = 1;
   config.hidden = 16;
   config.intermediate = 16;
   config.heads = 2;
   config.head_dim = 8;
-  config.vocab = 8;
+  config.vocab = vocab;
   return makeTinyModel(config);
 }
 
@@ -63,10 +62,8 @@ TEST(Loader, LoadsAGoodModel) {
 }
 
 TEST(Loader, LoadsTheEmbeddedTokenizer) {
-  ModelSpec spec = smallSpec();
-  std::ifstream in(GEMMAC_REFERENCE_DIR "/tokenizer/tokenizer.model", std::ios::binary);
-  spec.tokenizer.assign(std::istreambuf_iterator<char>(in), {});
-  ASSERT_FALSE(spec.tokenizer.empty());
+  ModelSpec spec = smallSpec(512);
+  spec.tokenizer = referenceTokenizer(512);
   std::string path = writeTempFile("tokenizer.gmf", serialize(spec));
   gemmac_model* model = nullptr;
   gemmac_status status = gemmac_model_load(path.c_str(), &model);
@@ -82,6 +79,18 @@ TEST(Loader, LoadsTheEmbeddedTokenizer) {
   LoadResult broken = loadBytes(serialize(spec));
   EXPECT_EQ(broken.code, GEMMAC_DATA_LOSS);
   EXPECT_NE(broken.message.find("tokenizer"), std::string::npos) << broken.message;
+}
+
+// Every id the tokenizer can encode to must have an embedding row: a tokenizer
+// of more pieces than the vocabulary is refused at load, naming both numbers.
+TEST(Loader, RefusesATokenizerLargerThanTheVocabulary) {
+  ModelSpec spec = smallSpec(512);
+  spec.tokenizer = referenceTokenizer();
+  LoadResult result = loadBytes(serialize(spec));
+  EXPECT_EQ(result.code, GEMMAC_DATA_LOSS);
+  EXPECT_NE(result.message.find("the embedded tokenizer has 262144 pieces but the model's vocabulary has 512 ids"),
+            std::string::npos)
+      << result.message;
 }
 
 TEST(Loader, MissingFile) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -42,7 +43,7 @@ std::vector<uint8_t> buildFlatBuffer(const ModelSpec& spec, uint64_t segment_bas
   auto config = schema::CreateConfigDirect(b, "gemma3_text", spec.vocab_size, spec.hidden_size,
                                            spec.intermediate_size, spec.num_layers, spec.num_heads,
                                            spec.num_kv_heads, spec.head_dim, spec.max_context, spec.sliding_window,
-                                           spec.bos_id, 0, &spec.stop_ids);
+                                           spec.bos_id, spec.pad_id, &spec.stop_ids);
   std::vector<fb::Offset<schema::Value>> values;
   for (int32_t width : spec.widths) values.push_back(schema::CreateValue(b, width));
   std::vector<fb::Offset<schema::Op>> ops;
@@ -324,6 +325,45 @@ std::vector<double> referenceForward(const ModelSpec& spec, const TinyConfig& c,
   }
   x = rms(x, w["model.norm.weight"], H);
   return matmul(x, embed, V, H);
+}
+
+namespace {
+
+/// A protobuf varint at `*at` in `bytes`, advancing `*at`.
+uint64_t readVarint(const std::vector<uint8_t>& bytes, size_t* at) {
+  uint64_t value = 0;
+  for (int shift = 0; *at < bytes.size() && shift < 64; shift += 7) {
+    uint8_t byte = bytes[(*at)++];
+    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (byte < 0x80) return value;
+  }
+  throw std::runtime_error("referenceTokenizer: a truncated varint");
+}
+
+}  // namespace
+
+std::vector<uint8_t> referenceTokenizer(int32_t pieces) {
+  std::ifstream in(GEMMAC_REFERENCE_DIR "/tokenizer/tokenizer.model", std::ios::binary);
+  std::vector<uint8_t> model((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (model.empty()) throw std::runtime_error("cannot read " GEMMAC_REFERENCE_DIR "/tokenizer/tokenizer.model");
+  if (pieces <= 0) return model;
+  // ModelProto's top-level fields are all length-delimited: 1 is a piece (in id
+  // order), 2 the trainer spec, 3 the normalizer spec, 4 self-test samples
+  // (dropped: they were made with every piece). Protobuf reads fields in any order.
+  std::vector<uint8_t> cut;
+  int32_t kept = 0;
+  for (size_t at = 0; at < model.size();) {
+    const size_t start = at;
+    const uint64_t tag = readVarint(model, &at);
+    const uint64_t length = readVarint(model, &at);
+    if ((tag & 7) != 2 || length > model.size() - at)
+      throw std::runtime_error("referenceTokenizer: unexpected ModelProto field");
+    at += length;
+    const uint64_t field = tag >> 3;
+    if (field == 4 || (field == 1 && kept++ >= pieces)) continue;
+    cut.insert(cut.end(), model.begin() + static_cast<ptrdiff_t>(start), model.begin() + static_cast<ptrdiff_t>(at));
+  }
+  return cut;
 }
 
 std::string writeTempFile(const std::string& name, const std::vector<uint8_t>& bytes) {

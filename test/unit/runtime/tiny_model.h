@@ -36,7 +36,7 @@ struct KvCacheSpec {
 struct ModelSpec {
   uint32_t format_version = 2;
   int32_t vocab_size = 0, hidden_size = 0, intermediate_size = 0, num_layers = 0, num_heads = 0,
-          num_kv_heads = 0, head_dim = 0, max_context = 0, sliding_window = 0, bos_id = 2;
+          num_kv_heads = 0, head_dim = 0, max_context = 0, sliding_window = 0, bos_id = 2, pad_id = 0;
   std::vector<int32_t> stop_ids{1};
   std::vector<int32_t> widths;  // plan values
   std::vector<OpSpec> ops;
@@ -68,6 +68,12 @@ ModelSpec makeTinyModel(const TinyConfig& config);
 /// Gemma3ForCausalLM computes them), in double with a plain masked attention.
 std::vector<double> referenceForward(const ModelSpec& spec, const TinyConfig& config,
                                      const std::vector<int32_t>& ids);
+
+/// The reference SentencePiece model (tokenizer.model under GEMMAC_REFERENCE_DIR)
+/// cut to its first `pieces` pieces: a real tokenizer for a tiny vocabulary, every
+/// id it encodes to inside it (text beyond its pieces falls back to the byte
+/// pieces, ids 238..493). `pieces` of 0 or the full count: the model as it is.
+std::vector<uint8_t> referenceTokenizer(int32_t pieces = 0);
 
 /// Writes bytes to `path` (replacing the file).
 void writeFile(const std::string& path, const std::vector<uint8_t>& bytes);
