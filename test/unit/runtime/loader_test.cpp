@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 
@@ -179,6 +180,19 @@ TEST(Loader, RefusesALibraryNameThatIsAPath) {
   }
 }
 
+// A NUL inside the name (the FlatBuffer string holds it) would cut the path
+// dlopen sees: refused as well.
+TEST(Loader, RefusesALibraryNameWithANul) {
+  ModelSpec spec = smallSpec();
+  spec.compiled_library = "libmodel_x.so";
+  std::vector<uint8_t> bytes = serialize(spec);
+  const flatbuffers::String* name = schema::GetModel(bytes.data())->compiled_library();
+  bytes[static_cast<size_t>(reinterpret_cast<const uint8_t*>(name->c_str()) - bytes.data()) + 9] = '\0';
+  LoadResult result = loadBytes(bytes);
+  EXPECT_EQ(result.code, GEMMAC_DATA_LOSS);
+  EXPECT_NE(result.message.find("is not a bare file name"), std::string::npos) << result.message;
+}
+
 // A model opened by a relative path without a directory still finds its
 // library beside it (in the working directory), never through dlopen's
 // search of LD_LIBRARY_PATH and the system's directories: here a garbage file
@@ -206,6 +220,101 @@ TEST(Loader, LooksForTheLibraryOnlyBesideAModelOpenedWithoutADirectory) {
   std::remove(model.c_str());
   std::remove(library.c_str());
   rmdir(directory.c_str());
+}
+
+// Crafted files: every number the loader takes from the file, set to what a
+// crafted file could state. Each is refused with a message naming the problem
+// before anything is read where it points. (Reads of the mapping past the
+// file's end are caught by the fuzz target, which loads a heap copy under
+// AddressSanitizer; here the messages show which check caught each case.)
+TEST(Loader, CraftedNumbersAreRefusedByName) {
+  static constexpr uint64_t kWraps = ~uint64_t{63};  // 64-aligned; wraps any addition of a size
+  static constexpr uint64_t kSame = ~uint64_t{0};    // keep the field as serialize() states it
+  struct Case {
+    const char* what;
+    std::function<void(ModelSpec*)> craft;
+    const char* expected;
+  };
+  auto segment = [](uint32_t index, uint64_t offset, uint64_t size) {
+    return [=](ModelSpec* s) {
+      std::vector<uint8_t> bytes = serialize(*s);
+      std::vector<schema::Segment> segments;
+      for (const schema::Segment* stated : *schema::GetModel(bytes.data())->segments()) segments.push_back(*stated);
+      segments[index] = schema::Segment(offset == kSame ? segments[index].offset() : offset,
+                                        size == kSame ? segments[index].size() : size);
+      s->segments = segments;
+    };
+  };
+  const Case cases[] = {
+      {"segment past the end", segment(0, uint64_t{1} << 20, kSame), "segment 0 (offset 1048576,"},
+      {"offset + size wraps", segment(0, kWraps, 128), "segment 0 (offset 18446744073709551552, 128 bytes)"},
+      {"size wraps", segment(0, 64, kWraps), "segment 0 (offset 64, 18446744073709551552 bytes)"},
+      {"unaligned segment", segment(0, 8, kSame), "segment 0 (offset 8,"},
+      {"segment_base past the end", [](ModelSpec* s) { s->segment_base = uint64_t{1} << 30; },
+       "segment_base 1073741824 is not 64-byte aligned inside"},
+      {"segment_base wraps", [](ModelSpec* s) { s->segment_base = kWraps; }, "segment_base 18446744073709551552"},
+      {"unaligned segment_base", [](ModelSpec* s) { s->segment_base = 8; }, "segment_base 8 "},
+      {"dtype and shape need more bytes", [](ModelSpec* s) { s->tensors[0].dtype = schema::DType::F32; },
+       "tensor 0 (model.embed_tokens.weight) needs 512 bytes but segment 0 holds 256"},
+      {"shape product overflows", [](ModelSpec* s) { s->tensors[0].shape = {int64_t{1} << 40, int64_t{1} << 40}; },
+       "tensor 0 (model.embed_tokens.weight) has an impossible shape"},
+      {"negative dimension", [](ModelSpec* s) { s->tensors[0].shape = {-8, -16}; }, "has an impossible shape"},
+      {"unknown dtype", [](ModelSpec* s) { s->tensors[0].dtype = static_cast<schema::DType>(7); }, "unknown dtype 7"},
+      {"quantized rows not in groups", [](ModelSpec* s) { s->tensors[0].dtype = schema::DType::Q8G32; },
+       "quantized tensor 0 (model.embed_tokens.weight) is not [n, k]"},
+      {"output value id", [](ModelSpec* s) { s->ops[0].outputs[0] = 1000; }, "output value 1000 is out of range"},
+      {"plan output id", [](ModelSpec* s) { s->output = 1000; }, "plan output 1000 is out of range"},
+      {"zero width", [](ModelSpec* s) { s->widths[0] = 0; }, "plan value 0 has width 0"},
+      {"huge width", [](ModelSpec* s) { s->widths[0] = 1 << 30; }, "plan value 0 has width 1073741824"},
+      {"kv cache heads", [](ModelSpec* s) { s->caches[0].num_kv_heads = -1; }, "kv cache 0 has -1 heads"},
+      {"ring without a window", [](ModelSpec* s) { s->caches[0].window = 0; }, "kv cache 0 has kind 1 and window 0"},
+      {"vocabulary vs embedding", [](ModelSpec* s) { s->vocab_size = 9; }, "does not match vocab 9"},
+      {"bos id", [](ModelSpec* s) { s->bos_id = 8; }, "config bos_id 8 is outside the vocabulary of 8"},
+      {"pad id", [](ModelSpec* s) { s->pad_id = -1; }, "config pad_id -1 is outside the vocabulary of 8"},
+      {"stop id", [](ModelSpec* s) { s->stop_ids = {1, 100}; }, "config stop id 100 is outside the vocabulary of 8"},
+      {"op kind without a table", [](ModelSpec* s) { s->ops[0].kind = static_cast<schema::OpKind>(120); },
+       "missing kind, inputs or outputs"},
+  };
+  for (const Case& c : cases) {
+    ModelSpec spec = smallSpec();
+    c.craft(&spec);
+    LoadResult result = loadBytes(serialize(spec));
+    EXPECT_EQ(result.code, GEMMAC_DATA_LOSS) << c.what << ": " << result.message;
+    EXPECT_NE(result.message.find(c.expected), std::string::npos) << c.what << ": " << result.message;
+  }
+}
+
+// Lengths and offsets inside the FlatBuffer itself are the verifier's: it runs
+// before anything is read through them.
+TEST(Loader, CraftedFlatBufferOffsetsAreRefused) {
+  ModelSpec spec = smallSpec(512);
+  spec.tokenizer = referenceTokenizer(512);
+  const std::vector<uint8_t> good = serialize(spec);
+  auto at = [&](const void* field) {
+    return static_cast<size_t>(static_cast<const uint8_t*>(field) - good.data());
+  };
+  const schema::Model* root = schema::GetModel(good.data());
+  struct Case {
+    const char* what;
+    size_t offset;
+    uint32_t value;
+  };
+  const Case cases[] = {
+      {"root offset past the end", 0, 0x7ffffff0u},
+      {"tokenizer length past the end", at(root->tokenizer()), 0x7ffffff0u},
+      {"tokenizer length one past the end", at(root->tokenizer()),
+       static_cast<uint32_t>(good.size() - at(root->tokenizer()->data()) + 1)},
+      {"shape length past the end", at(root->tensors()->Get(0)->shape()), 0x10000000u},
+      {"op count past the end", at(root->plan()->ops()), 0x7ffffff0u},
+  };
+  for (const Case& c : cases) {
+    std::vector<uint8_t> bytes = good;
+    std::memcpy(&bytes[c.offset], &c.value, sizeof(c.value));
+    LoadResult result = loadBytes(bytes);
+    EXPECT_EQ(result.code, GEMMAC_DATA_LOSS) << c.what;
+    EXPECT_NE(result.message.find("the model FlatBuffer is corrupt or truncated"), std::string::npos)
+        << c.what << ": " << result.message;
+  }
 }
 
 TEST(Loader, EveryTruncationFails) {

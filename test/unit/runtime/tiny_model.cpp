@@ -146,8 +146,9 @@ std::vector<uint8_t> serialize(const ModelSpec& spec) {
     segments.emplace_back(offset, tensor.bytes.size());
     offset = align64(offset + tensor.bytes.size());
   }
-  uint64_t base = align64(buildFlatBuffer(spec, 64, segments).size());
-  std::vector<uint8_t> file = buildFlatBuffer(spec, base, segments);
+  const std::vector<schema::Segment>& stated = spec.segments ? *spec.segments : segments;
+  uint64_t base = align64(buildFlatBuffer(spec, 64, stated).size());
+  std::vector<uint8_t> file = buildFlatBuffer(spec, spec.segment_base.value_or(base), stated);
   file.resize(base);
   for (size_t i = 0; i < spec.tensors.size(); ++i) {
     file.resize(base + segments[i].offset());

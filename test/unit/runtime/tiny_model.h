@@ -6,6 +6,7 @@
 #define GEMMAC_TEST_UNIT_RUNTIME_TINY_MODEL_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,10 @@ struct ModelSpec {
   uint32_t required_cpu_features = 0;
   std::string compiled_library;  // empty: none
   std::string target;            // the --target name; empty: none
+  // Crafted files: the segment table and segment_base the FlatBuffer states,
+  // instead of where serialize() puts the tensors (which it does regardless).
+  std::optional<std::vector<schema::Segment>> segments;
+  std::optional<uint64_t> segment_base;
 };
 
 /// The file bytes: the FlatBuffer, then each tensor in its own 64-aligned segment;
