@@ -6,10 +6,8 @@
 #include "loader/cpu_check.h"
 #include "api/status.h"
 
-namespace {
-
-gemmac_status loadModel(const char* path, const gemmac_compiled_model* linked, gemmac_model* model) {
-  GEMMAC_RETURN_IF_ERROR(gemmac::openModelFile(path, &model->file));
+gemmac_status gemmac::prepareModel(const gemmac_compiled_model* linked, gemmac_model* model) {
+  const char* path = model->file.path.c_str();
   const gemmac::schema::Model& root = *model->file.root;
   GEMMAC_RETURN_IF_ERROR(gemmac::checkCpuFeatures(root.required_cpu_features(),
                                                    root.target() ? root.target()->c_str() : nullptr, path));
@@ -45,11 +43,14 @@ gemmac_status loadModel(const char* path, const gemmac_compiled_model* linked, g
   return gemmac::CompiledLibrary::open(model->file, *model->program, linked, &model->compiled);
 }
 
+namespace {
+
 gemmac_status load(const char* path, const gemmac_compiled_model* linked, gemmac_model** out_model) {
   if (!path || !out_model) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "model_load: NULL path or out_model");
   return gemmac::guard("model_load", [&]() -> gemmac_status {
     std::unique_ptr<gemmac_model> model(new gemmac_model);
-    GEMMAC_RETURN_IF_ERROR(loadModel(path, linked, model.get()));
+    GEMMAC_RETURN_IF_ERROR(gemmac::openModelFile(path, &model->file));
+    GEMMAC_RETURN_IF_ERROR(gemmac::prepareModel(linked, model.get()));
     *out_model = model.release();
     return nullptr;
   });

@@ -41,6 +41,12 @@ struct gemmac_model_s {
 
 namespace gemmac {
 
+/// The rest of gemmac_model_load once model->file is open and verified: the CPU
+/// check, config facts, the embedded tokenizer (its pieces inside the
+/// vocabulary), the prepared program and the compiled forward pass, `linked`
+/// or beside the file. The fuzz target enters here with a file in memory.
+gemmac_status prepareModel(const gemmac_compiled_model* linked, gemmac_model* model);
+
 /// Takes a reference for an object that uses `model` after the call making it.
 void retainModel(const gemmac_model* model) noexcept;
 /// Drops a reference; the last one frees the model.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include "loader/plan_check.h"
 #include "kernels.h"
@@ -38,11 +39,23 @@ gemmac_status MappedFile::open(const char* path, std::unique_ptr<MappedFile>* ou
   if (data == MAP_FAILED)
     return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "%s: cannot map %zu bytes: %s", path, size,
                       std::strerror(error));
-  out->reset(new MappedFile(static_cast<const uint8_t*>(data), size));
+  out->reset(new MappedFile(static_cast<const uint8_t*>(data), size, /*mapped=*/true));
   return nullptr;
 }
 
-MappedFile::~MappedFile() { munmap(const_cast<uint8_t*>(data_), size_); }
+std::unique_ptr<MappedFile> MappedFile::copyOf(const uint8_t* data, size_t size) {
+  // Aligned as a mapping is for the 64-byte segments; exactly `size` bytes.
+  auto* copy = static_cast<uint8_t*>(::operator new(size, std::align_val_t{64}));
+  if (size > 0) std::memcpy(copy, data, size);
+  return std::unique_ptr<MappedFile>(new MappedFile(copy, size, /*mapped=*/false));
+}
+
+MappedFile::~MappedFile() {
+  if (mapped_)
+    munmap(const_cast<uint8_t*>(data_), size_);
+  else
+    ::operator delete(const_cast<uint8_t*>(data_), std::align_val_t{64});
+}
 
 namespace {
 
@@ -135,6 +148,11 @@ gemmac_status bindTensors(ModelFile* model) {
 gemmac_status openModelFile(const char* path, ModelFile* out) {
   out->path = path;
   GEMMAC_RETURN_IF_ERROR(MappedFile::open(path, &out->file));
+  return verifyModelFile(out);
+}
+
+gemmac_status verifyModelFile(ModelFile* out) {
+  const char* path = out->path.c_str();
   const uint8_t* data = out->file->data();
   const size_t size = out->file->size();
   if (size < 8 || !schema::ModelBufferHasIdentifier(data))
