@@ -366,6 +366,58 @@ void gemmac_linear_q8g32_arm64_neon(const uint8_t* w, size_t n, size_t k, const 
                                     size_t n_end, float* out, size_t out_stride);
 #endif
 
+/* ---- Int8 activations (an approximate mode, chosen by the caller) -----------
+ * The products above with each token's row of x quantized per group of 32
+ * inputs to int8 first (as llama.cpp's Q8_0), so that the dot products are
+ * integer ones (AVX-512 VNNI: 64 u8 x s8 multiply-adds per instruction). The
+ * definition, shared by every variant: for group g of token t,
+ *   a = max_i |x_i|,  scale_x(t, g) = a / 127,  q_i = rne(x_i * (127 / a))
+ * (rne: round to nearest, ties to even; q = 0 and scale 0 when a == 0; a
+ * non-finite x gives a non-finite scale), and then
+ *   out[t][j] = sum_g (float)isum(t, j, g) * (scale_w(j, g) * scale_x(t, g)),
+ *   isum(t, j, g) = sum_{i in g} level(j, i) * q_i   (exact, in int32)
+ * where each group's term is two f32 multiplications in that order and the
+ * terms are summed in f32 in any order: variants agree up to that order. A
+ * token's results depend on its own row only. The signature is
+ * gemmac_linear_q_fn's (f32 x; each variant quantizes what it reads). */
+static inline float gemmac_quantize_group_int8(const float* x, int8_t* q) {
+  /* max |x_i| as a tree over 16 lanes, which vectorizes (a chain of 32
+   * dependent maxima does not); max is exact in any order, and a NaN never
+   * enters (v > m is false). */
+  float m[16];
+  for (size_t l = 0; l < 16; ++l) m[l] = 0.0f;
+  for (size_t b = 0; b < GEMMAC_QUANT_GROUP; b += 16)
+    for (size_t l = 0; l < 16; ++l) {
+      const float v = __builtin_fabsf(x[b + l]);
+      m[l] = v > m[l] ? v : m[l];
+    }
+  for (size_t width = 8; width > 0; width /= 2)
+    for (size_t l = 0; l < width; ++l) m[l] = m[l + width] > m[l] ? m[l + width] : m[l];
+  const float a = m[0];
+  const float inverse = a > 0.0f ? 127.0f / a : 0.0f;
+  for (size_t i = 0; i < GEMMAC_QUANT_GROUP; ++i) {
+    float r = x[i] * inverse;
+    r = r >= -127.0f ? r : -127.0f; /* NaN (0 * inf) too: the scale is not finite then */
+    r = r <= 127.0f ? r : 127.0f;
+    /* Adding 1.5 * 2^23 leaves no fraction bits, so the addition rounds to
+     * nearest even; the subtraction is exact. */
+    q[i] = (int8_t)((r + 0x1.8p23f) - 0x1.8p23f);
+  }
+  return a / 127.0f;
+}
+
+void gemmac_linear_q4g32_int8act_generic(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
+                                         size_t n_begin, size_t n_end, float* out, size_t out_stride);
+void gemmac_linear_q8g32_int8act_generic(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
+                                         size_t n_begin, size_t n_end, float* out, size_t out_stride);
+#if defined(__x86_64__)
+/* AVX512F + BW + VL + VNNI (x86_64/quant_int8act_avx512vnni.c). */
+void gemmac_linear_q4g32_int8act_x86_avx512vnni(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
+                                                size_t n_begin, size_t n_end, float* out, size_t out_stride);
+void gemmac_linear_q8g32_int8act_x86_avx512vnni(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
+                                                size_t n_begin, size_t n_end, float* out, size_t out_stride);
+#endif
+
 /* Several quantized products of the same input x [m, k], e.g. the q, k and v
  * projections, run as one product over their concatenated output features so
  * that one parallel dispatch covers them all and x is read once per tile. */

@@ -142,20 +142,24 @@ std::vector<uint8_t> randomWeight(bool q8, size_t n, size_t k, std::mt19937& rng
   return w;
 }
 
-// W[j, i] as the format defines it, decoded independently of the kernels.
-float weightAt(bool q8, const std::vector<uint8_t>& w, size_t n, size_t k, size_t j, size_t i) {
-  const size_t g = j * k / GEMMAC_QUANT_GROUP + i / GEMMAC_QUANT_GROUP;
+// W[j, i] = level * scale as the format defines them, decoded independently
+// of the kernels.
+float scaleAt(bool q8, const std::vector<uint8_t>& w, size_t n, size_t k, size_t j, size_t group) {
+  const size_t g = j * k / GEMMAC_QUANT_GROUP + group;
   const size_t levels = q8 ? n * k : n * k / 2;
-  const float scale = gemmac_f16_to_f32_generic(static_cast<uint16_t>(w[levels + 2 * g] | w[levels + 2 * g + 1] << 8));
-  int level;
-  if (q8) {
-    level = static_cast<int8_t>(w[j * k + i]);
-  } else {
-    const size_t b = i % GEMMAC_QUANT_GROUP;
-    const uint8_t byte = w[g * 16 + b % 16];
-    level = (b < 16 ? byte & 0xf : byte >> 4) - 8;
-  }
-  return static_cast<float>(level) * scale;
+  return gemmac_f16_to_f32_generic(static_cast<uint16_t>(w[levels + 2 * g] | w[levels + 2 * g + 1] << 8));
+}
+
+int levelAt(bool q8, const std::vector<uint8_t>& w, size_t n, size_t k, size_t j, size_t i) {
+  (void)n;
+  if (q8) return static_cast<int8_t>(w[j * k + i]);
+  const size_t g = j * k / GEMMAC_QUANT_GROUP + i / GEMMAC_QUANT_GROUP, b = i % GEMMAC_QUANT_GROUP;
+  const uint8_t byte = w[g * 16 + b % 16];
+  return (b < 16 ? byte & 0xf : byte >> 4) - 8;
+}
+
+float weightAt(bool q8, const std::vector<uint8_t>& w, size_t n, size_t k, size_t j, size_t i) {
+  return static_cast<float>(levelAt(q8, w, n, k, j, i)) * scaleAt(q8, w, n, k, j, i / GEMMAC_QUANT_GROUP);
 }
 
 struct Shape {
@@ -253,5 +257,165 @@ TEST_P(QuantLinear, OneHotInputsGiveExactWeights) {
 
 INSTANTIATE_TEST_SUITE_P(Quant, QuantLinear, ::testing::ValuesIn(variants()),
                          [](const testing::TestParamInfo<Variant>& info) { return info.param.name; });
+
+}  // namespace
+
+namespace {
+
+// ---- Int8 activations: the definition of kernels.h, and every variant of it.
+
+TEST(QuantInt8, QuantizesAGroupByHand) {
+  // absmax 127: the scale is 1 and q = rne(x) (ties to even).
+  float x[GEMMAC_QUANT_GROUP] = {127.0f, 0.5f, 1.5f, 2.5f, -2.5f, -0.5f, 3.49f, -127.0f, -126.51f, 1e-30f};
+  const int8_t want[GEMMAC_QUANT_GROUP] = {127, 0, 2, 2, -2, 0, 3, -127, -127, 0};
+  int8_t q[GEMMAC_QUANT_GROUP];
+  EXPECT_EQ(gemmac_quantize_group_int8(x, q), 1.0f);
+  for (size_t i = 0; i < GEMMAC_QUANT_GROUP; ++i) EXPECT_EQ(q[i], want[i]) << "input " << i;
+  // The largest magnitude maps to +-127 whatever the scale; zeros stay zeros.
+  for (size_t i = 0; i < GEMMAC_QUANT_GROUP; ++i) x[i] = i == 5 ? -3e-7f : 1e-7f * static_cast<float>(i % 3);
+  EXPECT_EQ(gemmac_quantize_group_int8(x, q), 3e-7f / 127.0f);
+  EXPECT_EQ(q[5], -127);
+  EXPECT_EQ(q[1], 42);  // 1e-7 / 3e-7 * 127 = 42.33
+  EXPECT_EQ(q[0], 0);
+  for (float& v : x) v = 0.0f;
+  EXPECT_EQ(gemmac_quantize_group_int8(x, q), 0.0f);
+  for (size_t i = 0; i < GEMMAC_QUANT_GROUP; ++i) EXPECT_EQ(q[i], 0);
+}
+
+struct Int8Variant {
+  std::string name;
+  gemmac_linear_q_fn q4, q8;
+  bool supported;
+};
+
+void PrintTo(const Int8Variant& variant, std::ostream* os) { *os << variant.name; }
+
+std::vector<Int8Variant> int8Variants() {
+  std::vector<Int8Variant> all = {
+      {"generic", gemmac_linear_q4g32_int8act_generic, gemmac_linear_q8g32_int8act_generic, true}};
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  all.push_back({"x86_avx512vnni", gemmac_linear_q4g32_int8act_x86_avx512vnni,
+                 gemmac_linear_q8g32_int8act_x86_avx512vnni,
+                 __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                     __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")});
+#endif
+  return all;
+}
+
+class QuantInt8Linear : public ::testing::TestWithParam<Int8Variant> {};
+
+// Each variant against the definition evaluated here (the integer dot
+// products, each group's two f32 multiplications), summed in double: the
+// variants differ from it, and so from each other, only by f32 summation.
+TEST_P(QuantInt8Linear, MatchesTheDefinition) {
+  const Int8Variant& variant = GetParam();
+  if (!variant.supported) GTEST_SKIP() << "this CPU lacks the features of " << variant.name;
+  // k: 1, 3, 5, 16 (one whole block), 20 (Gemma's 640), 65 and 129 groups
+  // (past a 64-group packing chunk); m: every token count of a tile and past it.
+  std::vector<Shape> shapes;
+  for (size_t m = 1; m <= 17; ++m) shapes.push_back({21, 640, m, 2, 19, 3});
+  for (size_t k : {32, 96, 160, 512, 2080, 4128})
+    for (size_t m : {1, 4, 16}) shapes.push_back({13, k, m, 1, 12, 2});
+  shapes.push_back({300, 640, 33, 0, 300, 0});  // several L2 row chunks and token passes
+  const float kSentinel = 12345.0f;
+  std::mt19937 rng(4321);
+  for (bool q8 : {false, true}) {
+    for (const Shape& s : shapes) {
+      SCOPED_TRACE(testing::Message() << (q8 ? "q8g32" : "q4g32") << " n=" << s.n << " k=" << s.k << " m=" << s.m
+                                      << " [" << s.n_begin << ", " << s.n_end << ")");
+      const std::vector<uint8_t> w = randomWeight(q8, s.n, s.k, rng);
+      std::vector<float> x(s.m * s.k);
+      std::normal_distribution<float> normal(0.0f, 1.0f);
+      std::uniform_real_distribution<float> exponent(-20.0f, 20.0f);
+      for (size_t g = 0; g < x.size() / GEMMAC_QUANT_GROUP; ++g) {
+        const float magnitude = std::exp2(exponent(rng));  // per group: each has its own scale
+        for (size_t i = 0; i < GEMMAC_QUANT_GROUP; ++i) x[g * GEMMAC_QUANT_GROUP + i] = normal(rng) * magnitude;
+      }
+      const size_t groups = s.k / GEMMAC_QUANT_GROUP, width = s.n_end - s.n_begin, stride = width + s.pad;
+      std::vector<int8_t> q(x.size());
+      std::vector<float> scale_x(x.size() / GEMMAC_QUANT_GROUP);
+      for (size_t g = 0; g < scale_x.size(); ++g)
+        scale_x[g] = gemmac_quantize_group_int8(&x[g * GEMMAC_QUANT_GROUP], &q[g * GEMMAC_QUANT_GROUP]);
+
+      std::vector<float> out(s.m * stride, kSentinel);
+      (q8 ? variant.q8 : variant.q4)(w.data(), s.n, s.k, x.data(), s.m, s.n_begin, s.n_end, out.data(), stride);
+      double worst = 0;  // error / bound
+      for (size_t j = s.n_begin; j < s.n_end; ++j)
+        for (size_t t = 0; t < s.m; ++t) {
+          double want = 0, magnitude = 0;
+          for (size_t g = 0; g < groups; ++g) {
+            int64_t isum = 0;
+            for (size_t i = g * GEMMAC_QUANT_GROUP; i < (g + 1) * GEMMAC_QUANT_GROUP; ++i)
+              isum += levelAt(q8, w, s.n, s.k, j, i) * q[t * s.k + i];
+            const float term = static_cast<float>(isum) * (scaleAt(q8, w, s.n, s.k, j, g) * scale_x[t * groups + g]);
+            want += term;
+            magnitude += std::abs(term);
+          }
+          const double got = out[t * stride + (j - s.n_begin)];
+          const double error = std::abs(got - want) / (2e-6 * magnitude + 1e-30);
+          worst = std::max(worst, std::isnan(got) ? INFINITY : error);
+        }
+      EXPECT_LE(worst, 1.0) << "largest error / bound";
+      for (size_t t = 0; t < s.m; ++t)
+        for (size_t c = width; c < stride; ++c) EXPECT_EQ(out[t * stride + c], kSentinel) << "padding written";
+    }
+  }
+}
+
+// Unit scales and integer activations whose groups reach +-127 (so q = x):
+// every product is an integer sum below 2^24, exact in f32 whatever the
+// order, so the integer parts (unsigned levels and their offsets) must be exact.
+TEST_P(QuantInt8Linear, IntegerProductsAreExact) {
+  const Int8Variant& variant = GetParam();
+  if (!variant.supported) GTEST_SKIP() << "this CPU lacks the features of " << variant.name;
+  const size_t n = 7, k = 672, m = 5;  // 21 groups: a whole block and a partial one
+  std::mt19937 rng(7);
+  for (bool q8 : {false, true}) {
+    std::vector<uint8_t> w = randomWeight(q8, n, k, rng);
+    const size_t levels = q8 ? n * k : n * k / 2;
+    for (size_t g = 0; g < n * k / GEMMAC_QUANT_GROUP; ++g) putF16(w, levels + 2 * g, 0x3c00);  // 1.0
+    std::vector<float> x(m * k);
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] = i % GEMMAC_QUANT_GROUP == 7 ? (i % 2 ? 127.0f : -127.0f) : static_cast<float>(int(rng() % 255) - 127);
+    std::vector<float> out(m * n);
+    (q8 ? variant.q8 : variant.q4)(w.data(), n, k, x.data(), m, 0, n, out.data(), n);
+    size_t failures = 0;
+    for (size_t t = 0; t < m; ++t)
+      for (size_t j = 0; j < n; ++j) {
+        int64_t want = 0;
+        for (size_t i = 0; i < k; ++i) want += levelAt(q8, w, n, k, j, i) * static_cast<int64_t>(x[t * k + i]);
+        if (out[t * n + j] != static_cast<float>(want) && failures++ < 5)
+          ADD_FAILURE() << (q8 ? "q8g32" : "q4g32") << " token " << t << " row " << j << ": " << out[t * n + j]
+                        << ", want " << want;
+      }
+    EXPECT_EQ(failures, 0u);
+  }
+}
+
+// A token's results depend on its row only, bit for bit: the same whether
+// it runs alone or in any place of a tile of other tokens.
+TEST_P(QuantInt8Linear, TokensDoNotDependOnEachOther) {
+  const Int8Variant& variant = GetParam();
+  if (!variant.supported) GTEST_SKIP() << "this CPU lacks the features of " << variant.name;
+  const size_t n = 37, k = 640, m = 17;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (bool q8 : {false, true}) {
+    const std::vector<uint8_t> w = randomWeight(q8, n, k, rng);
+    std::vector<float> x(m * k), together(m * n), alone(n);
+    for (float& v : x) v = normal(rng);
+    (q8 ? variant.q8 : variant.q4)(w.data(), n, k, x.data(), m, 0, n, together.data(), n);
+    size_t differences = 0;
+    for (size_t t = 0; t < m; ++t) {
+      (q8 ? variant.q8 : variant.q4)(w.data(), n, k, x.data() + t * k, 1, 0, n, alone.data(), n);
+      for (size_t j = 0; j < n; ++j) differences += alone[j] != together[t * n + j];
+    }
+    EXPECT_EQ(differences, 0u) << (q8 ? "q8g32" : "q4g32");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Quant, QuantInt8Linear, ::testing::ValuesIn(int8Variants()),
+                         [](const testing::TestParamInfo<Int8Variant>& info) { return info.param.name; });
 
 }  // namespace
