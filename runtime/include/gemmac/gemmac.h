@@ -229,6 +229,22 @@ typedef struct gemmac_batch_entry {
  * entry); a failed step leaves every session as it was. */
 gemmac_status gemmac_batch_step(gemmac_batch* batch, const gemmac_batch_entry* entries, size_t count);
 
+/* Int8 activations (an approximate mode, off by default): when `enable` is
+ * nonzero, the batch's later steps quantize the input rows of every q4g32 and
+ * q8g32 matrix product, the LM head included, to int8 per group of 32 inputs
+ * (scale max|x| / 127, round to nearest even) and run integer dot products
+ * (AVX-512 VNNI where the CPU has it: several times the f32 arithmetic's
+ * multiply-adds, which is what limits a step of many rows). f32 and bf16
+ * products, norms, attention and the KV caches are unchanged, and so is a
+ * model without quantized weights. Each row is quantized on its own, so a
+ * session's logits never depend on the other rows of a step: stepped in a
+ * batch or alone in one, they are equal up to f32 summation order. The cost
+ * is accuracy: on the QAT Gemma 3 270M (q4g32 weights and head), logits move
+ * by up to ~0.06 from the f32 mode's (measured over 18 steps of two prompts,
+ * logits of magnitude ~3.5; one argmax in 18 changed, between near-tied
+ * tokens). enable 0 returns to the exact mode. */
+gemmac_status gemmac_batch_set_int8_activations(gemmac_batch* batch, int enable);
+
 /* ---- Sampler ------------------------------------------------------------------- */
 
 typedef struct gemmac_sampler_s gemmac_sampler;

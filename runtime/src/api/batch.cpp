@@ -53,6 +53,12 @@ extern "C" void gemmac_batch_free(gemmac_batch* batch) {
   gemmac::releaseModel(model);
 }
 
+extern "C" gemmac_status gemmac_batch_set_int8_activations(gemmac_batch* batch, int enable) {
+  if (!batch) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "batch_set_int8_activations: NULL batch");
+  batch->executor->setActivations(enable ? gemmac::Activations::kInt8 : gemmac::Activations::kF32);
+  return nullptr;
+}
+
 namespace {
 
 gemmac_status checkEntries(const gemmac_batch& batch, const gemmac_batch_entry* entries, size_t count) {

@@ -194,7 +194,7 @@ gemmac_status Executor::run(const int32_t* ids, const Sequence* sequences, size_
         break;
       }
       case schema::OpKind::LinearOp:
-        GEMMAC_RETURN_IF_ERROR(prepared.linear->run(buffer(in[0]), count, buffer(out), pool_));
+        GEMMAC_RETURN_IF_ERROR(prepared.linear->run(buffer(in[0]), count, buffer(out), pool_, activations_));
         break;
       case schema::OpKind::RopeOp: {
         const schema::RopeOp& rope = *op.kind_as_RopeOp();
@@ -222,7 +222,7 @@ gemmac_status Executor::run(const int32_t* ids, const Sequence* sequences, size_
         const float* rows = outputRows(buffer(in[0]), hidden_width, output_rows, output_row_count);
         if (hidden) std::copy_n(rows, output_row_count * hidden_width, hidden);
         if (!logits) break;
-        GEMMAC_RETURN_IF_ERROR(prepared.linear->run(rows, output_row_count, logits, pool_));
+        GEMMAC_RETURN_IF_ERROR(prepared.linear->run(rows, output_row_count, logits, pool_, activations_));
         const float softcap = op.kind_as_LogitsOp()->softcap();
         if (softcap > 0.0f) gemmac_softcap_generic(logits, output_row_count * width(out), softcap);
         break;

@@ -60,6 +60,10 @@ class Executor {
   gemmac_status stepBatch(const int32_t* ids, const Sequence* sequences, size_t sequence_count,
                           const size_t* logit_rows, size_t logit_row_count, float* logits);
 
+  /// What the quantized products (LM head included) do with their
+  /// activations from the next step on; f32 (exact) unless set.
+  void setActivations(Activations activations) { activations_ = activations; }
+
   /// The KV caches single-sequence steps run on (its own or the shared ones).
   std::vector<KvCache>& caches() { return *caches_; }
 
@@ -103,6 +107,7 @@ class Executor {
     std::vector<float> rows;  // prefill_chunk rows of head_dim: the step's positions
   };
   std::vector<RopeTable> rope_tables_;  // one per distinct (theta, head_dim) of the plan's rope ops
+  Activations activations_ = Activations::kF32;
 };
 
 }  // namespace gemmac

@@ -32,7 +32,7 @@ bool Executor::runFused(const PreparedOp& prepared, size_t count, gemmac_status*
           linears[i] = prepared.linears[first + i].get();
           outs[i] = buffer(out[static_cast<uint32_t>(first + i)]);
         }
-        *status = Linear::runAll(linears, outs, n, x, count, pool_);
+        *status = Linear::runAll(linears, outs, n, x, count, pool_, activations_);
       }
       return true;
     }

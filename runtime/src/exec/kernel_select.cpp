@@ -18,6 +18,17 @@ gemmac_linear_q_fn selectLinearKernel(schema::DType dtype) {
   return q4 ? gemmac_linear_q4g32_generic : gemmac_linear_q8g32_generic;
 }
 
+gemmac_linear_q_fn selectInt8ActivationKernel(schema::DType dtype) {
+  const bool q4 = dtype == schema::DType::Q4G32;
+#if defined(__x86_64__)
+  const uint32_t vnni =
+      GEMMAC_CPU_X86_AVX512F | GEMMAC_CPU_X86_AVX512BW | GEMMAC_CPU_X86_AVX512VL | GEMMAC_CPU_X86_AVX512VNNI;
+  if ((hostCpuFeatures() & vnni) == vnni)
+    return q4 ? gemmac_linear_q4g32_int8act_x86_avx512vnni : gemmac_linear_q8g32_int8act_x86_avx512vnni;
+#endif
+  return q4 ? gemmac_linear_q4g32_int8act_generic : gemmac_linear_q8g32_int8act_generic;
+}
+
 namespace {
 
 struct AttentionKernels {

@@ -10,6 +10,9 @@ namespace gemmac {
 
 /// The matrix-product kernel for a Q8G32 or Q4G32 weight.
 gemmac_linear_q_fn selectLinearKernel(schema::DType dtype);
+/// The same product with int8 activations (kernels.h): VNNI when the CPU has
+/// it, else the generic definition.
+gemmac_linear_q_fn selectInt8ActivationKernel(schema::DType dtype);
 
 /// The attention partial pass for K/V rows of `type`.
 gemmac_attention_partial_fn selectAttentionKernel(gemmac_kv_type type);

@@ -17,6 +17,7 @@ gemmac_status Linear::create(const TensorView& weight, const char* name, float* 
   if (weight.dtype == schema::DType::Q4G32 || weight.dtype == schema::DType::Q8G32) {
     linear->quantized_ = static_cast<const uint8_t*>(weight.data);
     linear->kernel_ = selectLinearKernel(weight.dtype);
+    linear->int8_kernel_ = selectInt8ActivationKernel(weight.dtype);
     *out = std::move(linear);
     return nullptr;
   }
@@ -57,24 +58,26 @@ void runProducts(const gemmac_q_products& products, pthreadpool_t pool) {
 }  // namespace
 
 gemmac_status Linear::runAll(const Linear* const* linears, float* const* outs, size_t count, const float* x,
-                             size_t rows, pthreadpool_t pool) {
+                             size_t rows, pthreadpool_t pool, Activations activations) {
   const bool fusable = count > 0 && count <= kMaxFused && std::all_of(linears, linears + count, [&](const Linear* l) {
-    return l->quantized_ && l->kernel_ == linears[0]->kernel_ && l->in_features_ == linears[0]->in_features_;
+    return l->quantized_ && l->kernel(activations) == linears[0]->kernel(activations) &&
+           l->in_features_ == linears[0]->in_features_;
   });
   if (!fusable) {
-    for (size_t i = 0; i < count; ++i) GEMMAC_RETURN_IF_ERROR(linears[i]->run(x, rows, outs[i], pool));
+    for (size_t i = 0; i < count; ++i) GEMMAC_RETURN_IF_ERROR(linears[i]->run(x, rows, outs[i], pool, activations));
     return nullptr;
   }
   gemmac_q_product parts[kMaxFused];
   for (size_t i = 0; i < count; ++i) parts[i] = {linears[i]->quantized_, linears[i]->out_features_, outs[i]};
-  runProducts({linears[0]->kernel_, linears[0]->in_features_, x, rows, parts, count}, pool);
+  runProducts({linears[0]->kernel(activations), linears[0]->in_features_, x, rows, parts, count}, pool);
   return nullptr;
 }
 
-gemmac_status Linear::run(const float* x, size_t rows, float* out, pthreadpool_t pool) const {
+gemmac_status Linear::run(const float* x, size_t rows, float* out, pthreadpool_t pool,
+                          Activations activations) const {
   if (quantized_) {
     const gemmac_q_product part = {quantized_, out_features_, out};
-    runProducts({kernel_, in_features_, x, rows, &part, 1}, pool);
+    runProducts({kernel(activations), in_features_, x, rows, &part, 1}, pool);
     return nullptr;
   }
   xnn_status status = xnn_setup_fully_connected_nc_f32(op_, rows, x, out, pool);

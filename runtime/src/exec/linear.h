@@ -15,6 +15,11 @@
 
 namespace gemmac {
 
+/// What a quantized product does with its activations: keeps them f32 (the
+/// exact mode) or quantizes them to int8 per group (kernels.h). f32 and bf16
+/// weights ignore it.
+enum class Activations { kF32, kInt8 };
+
 class Linear {
  public:
   /// A quantized weight is only referenced (zero-copy). An f32 or bf16 one is
@@ -27,14 +32,15 @@ class Linear {
   Linear& operator=(const Linear&) = delete;
 
   /// out[rows, out_features] = x[rows, in_features] @ W^T, split over the pool's threads.
-  gemmac_status run(const float* x, size_t rows, float* out, pthreadpool_t pool) const;
+  gemmac_status run(const float* x, size_t rows, float* out, pthreadpool_t pool,
+                    Activations activations = Activations::kF32) const;
   /// The most products runAll fuses into one dispatch (q/k/v are three).
   static constexpr size_t kMaxFused = 8;
   /// outs[i] = x @ W_i^T for `count` (<= kMaxFused) linears of one input (a
   /// fused q/k/v or gate/up): quantized weights of one type run as one
   /// product, in one dispatch. Allocates nothing.
   static gemmac_status runAll(const Linear* const* linears, float* const* outs, size_t count, const float* x,
-                              size_t rows, pthreadpool_t pool);
+                              size_t rows, pthreadpool_t pool, Activations activations = Activations::kF32);
 
   /// XNNPACK's setup stores the buffer pointers in the operator, so such a
   /// product must not run on two threads at once; quantized products may.
@@ -42,10 +48,13 @@ class Linear {
 
  private:
   Linear() = default;
+  gemmac_linear_q_fn kernel(Activations activations) const {
+    return activations == Activations::kInt8 ? int8_kernel_ : kernel_;
+  }
 
   xnn_operator_t op_ = nullptr;       // f32 / bf16 weights
   const uint8_t* quantized_ = nullptr;  // q8g32 / q4g32 weights, in the mapped file
-  gemmac_linear_q_fn kernel_ = nullptr;
+  gemmac_linear_q_fn kernel_ = nullptr, int8_kernel_ = nullptr;
   size_t out_features_ = 0, in_features_ = 0;
 };
 
