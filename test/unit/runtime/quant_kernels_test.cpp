@@ -166,6 +166,18 @@ struct Shape {
   size_t n, k, m, n_begin, n_end, pad;
 };
 
+// |got - want| over the bound of f32 summation, 2e-6 * magnitude (the sum of
+// the terms' magnitudes); infinite for a NaN.
+double errorOverBound(double got, double want, double magnitude) {
+  return std::isnan(got) ? INFINITY : std::abs(got - want) / (2e-6 * magnitude + 1e-30);
+}
+
+// The columns past each token's `width` outputs keep the sentinel.
+void expectPaddingKept(const std::vector<float>& out, size_t m, size_t width, size_t stride, float sentinel) {
+  for (size_t t = 0; t < m; ++t)
+    for (size_t c = width; c < stride; ++c) EXPECT_EQ(out[t * stride + c], sentinel) << "padding written";
+}
+
 class QuantLinear : public ::testing::TestWithParam<Variant> {};
 
 TEST_P(QuantLinear, MatchesDoubleReference) {
@@ -212,14 +224,11 @@ TEST_P(QuantLinear, MatchesDoubleReference) {
             want += row[i] * x[t * s.k + i];
             magnitude += std::abs(row[i] * x[t * s.k + i]);
           }
-          const double got = out[t * stride + (j - s.n_begin)];
-          const double error = std::abs(got - want) / (2e-6 * magnitude + 1e-30);
-          worst = std::max(worst, std::isnan(got) ? INFINITY : error);
+          worst = std::max(worst, errorOverBound(out[t * stride + (j - s.n_begin)], want, magnitude));
         }
       }
       EXPECT_LE(worst, 1.0) << "largest error / bound";
-      for (size_t t = 0; t < s.m; ++t)
-        for (size_t c = width; c < stride; ++c) EXPECT_EQ(out[t * stride + c], kSentinel) << "padding written";
+      expectPaddingKept(out, s.m, width, stride, kSentinel);
     }
   }
 }
@@ -311,11 +320,13 @@ class QuantInt8Linear : public ::testing::TestWithParam<Int8Variant> {};
 TEST_P(QuantInt8Linear, MatchesTheDefinition) {
   const Int8Variant& variant = GetParam();
   if (!variant.supported) GTEST_SKIP() << "this CPU lacks the features of " << variant.name;
-  // k: 1, 3, 5, 16 (one whole block), 20 (Gemma's 640), 65 and 129 groups
-  // (past a 64-group packing chunk); m: every token count of a tile and past it.
+  // k: 1, 3, 5, 16 (one whole block), 20 (Gemma's 640), 22, 28, 65 and 129
+  // groups (past a 64-group packing chunk): last groups shared by 4, 2 and 1
+  // rows, after whole blocks or alone; ranges that end inside a row group;
+  // m: every token count of a tile and past it.
   std::vector<Shape> shapes;
   for (size_t m = 1; m <= 17; ++m) shapes.push_back({21, 640, m, 2, 19, 3});
-  for (size_t k : {32, 96, 160, 512, 2080, 4128})
+  for (size_t k : {32, 96, 160, 512, 704, 896, 2080, 4128})
     for (size_t m : {1, 4, 16}) shapes.push_back({13, k, m, 1, 12, 2});
   shapes.push_back({300, 640, 33, 0, 300, 0});  // several L2 row chunks and token passes
   const float kSentinel = 12345.0f;
@@ -352,13 +363,10 @@ TEST_P(QuantInt8Linear, MatchesTheDefinition) {
             want += term;
             magnitude += std::abs(term);
           }
-          const double got = out[t * stride + (j - s.n_begin)];
-          const double error = std::abs(got - want) / (2e-6 * magnitude + 1e-30);
-          worst = std::max(worst, std::isnan(got) ? INFINITY : error);
+          worst = std::max(worst, errorOverBound(out[t * stride + (j - s.n_begin)], want, magnitude));
         }
       EXPECT_LE(worst, 1.0) << "largest error / bound";
-      for (size_t t = 0; t < s.m; ++t)
-        for (size_t c = width; c < stride; ++c) EXPECT_EQ(out[t * stride + c], kSentinel) << "padding written";
+      expectPaddingKept(out, s.m, width, stride, kSentinel);
     }
   }
 }
