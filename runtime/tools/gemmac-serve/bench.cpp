@@ -109,6 +109,7 @@ int runBench(const BenchOptions& options) {
   engine_options.max_queue = 0;
   engine_options.step_tokens = std::max<size_t>(128, most_streams);
   engine_options.threads = options.threads;
+  engine_options.int8_activations = options.int8_activations;
   engine_options.context = static_cast<int32_t>(64 + options.tokens + 1);  // the prompts are shorter than 64
   Metrics metrics;
   std::unique_ptr<Engine> engine;
@@ -120,10 +121,12 @@ int runBench(const BenchOptions& options) {
   nlohmann::json report = {{"tokens", options.tokens},
                            {"repetitions", options.repetitions},
                            {"threads", options.threads},
+                           {"activations", options.int8_activations ? "int8" : "f32"},
                            {"single_session_decode_tokens_per_s", single},
                            {"streams", nlohmann::json::array()}};
-  std::printf("gemmac-serve bench: %zu new tokens per stream, median of %zu, threads %zu (0: one per core)\n",
-              options.tokens, options.repetitions, options.threads);
+  std::printf("gemmac-serve bench: %zu new tokens per stream, median of %zu, threads %zu (0: one per core), "
+              "%s activations\n",
+              options.tokens, options.repetitions, options.threads, options.int8_activations ? "int8" : "f32");
   std::printf("single session (gemmac_session_decode): %.1f tokens/s\n", single);
   std::printf("%8s %22s %18s %14s\n", "streams", "aggregate tokens/s", "per stream", "x 1 stream");
   double one_stream = 0;

@@ -28,6 +28,7 @@ struct BenchOptions {
   size_t tokens = 64;  // new tokens per stream
   size_t repetitions = 3;
   size_t threads = 0;  // 0: one per core
+  bool int8_activations = false;
 };
 
 /// argv[1] is the model; throws gemmac_run::UsageError.

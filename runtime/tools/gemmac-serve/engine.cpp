@@ -47,6 +47,8 @@ gemmac_status Engine::create(gemmac_model* model, const EngineOptions& options, 
   engine->stop_ids_ = model->stop_ids;
   if (gemmac_status status = gemmac_batch_create(model, options.step_tokens, options.threads, &engine->batch_))
     return status;
+  if (options.int8_activations)
+    if (gemmac_status status = gemmac_batch_set_int8_activations(engine->batch_, 1)) return status;
   gemmac_session_options session_options;
   gemmac_session_options_init(&session_options);
   session_options.max_context = engine->options_.context;

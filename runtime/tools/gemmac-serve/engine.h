@@ -31,6 +31,7 @@ struct EngineOptions {
   size_t threads = 0;        // the batch's thread pool; 0: one per core
   int32_t context = 4096;    // tokens per slot, bounded by the model's
   std::chrono::seconds timeout{600};  // per request, from its arrival
+  bool int8_activations = false;      // gemmac_batch_set_int8_activations: faster big steps, approximate
 };
 
 struct GrammarDeleter {
