@@ -116,9 +116,15 @@ SafetensorsFile::open(StringRef path) {
                             /*IsVolatile=*/false);
   if (!buffer)
     return fileError(path, "cannot open: " + buffer.getError().message());
+  return fromBuffer(std::move(*buffer));
+}
+
+Expected<std::unique_ptr<SafetensorsFile>>
+SafetensorsFile::fromBuffer(std::unique_ptr<MemoryBuffer> buffer) {
   auto file = std::unique_ptr<SafetensorsFile>(new SafetensorsFile());
-  file->filePath = path.str();
-  file->mapping = std::move(*buffer);
+  file->filePath = buffer->getBufferIdentifier().str();
+  file->mapping = std::move(buffer);
+  StringRef path = file->filePath;
 
   StringRef contents = file->mapping->getBuffer();
   if (contents.size() < 8)

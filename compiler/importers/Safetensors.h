@@ -38,6 +38,10 @@ public:
   /// JSON syntax, known dtypes (F32/F16/BF16), data_offsets inside the data area,
   /// in order and matching shape x element size. Errors name the file and tensor.
   static llvm::Expected<std::unique_ptr<SafetensorsFile>> open(llvm::StringRef path);
+  /// The same from bytes already in memory (e.g. a fuzzer's input); errors
+  /// name the buffer's identifier as the file.
+  static llvm::Expected<std::unique_ptr<SafetensorsFile>>
+  fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer);
 
   llvm::StringRef path() const { return filePath; }
   const SafetensorsTensor *find(llvm::StringRef name) const;
