@@ -2,6 +2,9 @@
 
 #include <sentencepiece_processor.h>
 
+#include <exception>
+#include <new>
+
 #include "api/status.h"
 #include "utf8.h"
 
@@ -36,8 +39,19 @@ gemmac_status Tokenizer::create(const void* data, size_t size, std::unique_ptr<T
   if (data == nullptr || size == 0 || out == nullptr)
     return makeStatus(GEMMAC_INVALID_ARGUMENT, "tokenizer: no model bytes");
   std::unique_ptr<Tokenizer> tokenizer(new Tokenizer());
-  auto status = tokenizer->processor_->LoadFromSerializedProto(
-      std::string_view(static_cast<const char*>(data), size));
+  sentencepiece::util::Status status;
+  try {
+    status = tokenizer->processor_->LoadFromSerializedProto(
+        std::string_view(static_cast<const char*>(data), size));
+  } catch (const std::bad_alloc&) {
+    throw;  // the C API's barrier reports it
+  } catch (const std::exception& e) {
+    // libsentencepiece throws on some malformed models instead of failing
+    // (its trie builder on a piece that starts with a NUL byte): a corrupt
+    // model, not an internal error.
+    return makeStatus(GEMMAC_DATA_LOSS, "tokenizer: cannot parse the SentencePiece model: %s",
+                      e.what());
+  }
   if (!status.ok())
     return makeStatus(GEMMAC_DATA_LOSS, "tokenizer: cannot parse the SentencePiece model: %s",
                       status.ToString().c_str());

@@ -109,5 +109,18 @@ TEST_F(TokenizerTest, ControlPiecesDecodeToNothingAndBadIdsFail) {
   gemmac_status_free(status);
 }
 
+TEST(TokenizerCreateTest, ModelThatSentencePieceThrowsOnIsRefused) {
+  // Pieces "<unk>" (unknown) and "\0a": libsentencepiece's trie builder throws
+  // on the NUL byte (found by fuzz.tokenizer_model).
+  const char model[] = "\x0a\x09\x0a\x05<unk>\x18\x02\x0a\x04\x0a\x02\x00" "a";
+  std::unique_ptr<Tokenizer> tokenizer;
+  gemmac_status status = Tokenizer::create(model, sizeof(model) - 1, &tokenizer);
+  EXPECT_EQ(gemmac_status_get_code(status), GEMMAC_DATA_LOSS);
+  EXPECT_NE(std::string(gemmac_status_get_message(status)).find("zero-length key"), std::string::npos)
+      << gemmac_status_get_message(status);
+  gemmac_status_free(status);
+  EXPECT_EQ(tokenizer, nullptr);
+}
+
 }  // namespace
 }  // namespace gemmac
