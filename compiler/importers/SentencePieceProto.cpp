@@ -182,7 +182,8 @@ Expected<std::vector<std::string>> readPieceTexts(StringRef bytes,
       if (pieceField == 1 && pieceType == Len)
         text = value;
     }
-    if (!text)
+    // SentencePiece refuses to load a model with an empty piece.
+    if (!text || text->empty())
       return fail("piece " + Twine(pieces.size()) + " has no text");
     pieces.push_back(text->str());
   }

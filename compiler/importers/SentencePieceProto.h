@@ -55,8 +55,8 @@ struct SentencePieceModel {
 std::string serializeModelProto(const SentencePieceModel &model);
 
 /// Walks serialized ModelProto bytes and returns the text of every piece, in id
-/// order; errors (naming `pathForErrors`) on malformed wire data or a model
-/// without pieces.
+/// order; errors (naming `pathForErrors`) on malformed wire data, a piece
+/// without text or a model without pieces.
 llvm::Expected<std::vector<std::string>> readPieceTexts(llvm::StringRef bytes,
                                        llvm::StringRef pathForErrors);
 

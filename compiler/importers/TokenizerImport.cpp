@@ -94,6 +94,10 @@ Expected<std::vector<SentencePiece>> readVocab(const json::Object &model,
       return jsonError(path, "model.vocab: id of '" + StringRef(text) +
                                  "' is not a unique integer in [0, " +
                                  Twine(pieces.size()) + ")");
+    // SentencePiece refuses to load a model with an empty piece.
+    if (StringRef(text).empty())
+      return jsonError(path, "model.vocab: the piece of id " + Twine(*id) +
+                                 " is empty");
     seen[*id] = true;
     pieces[*id].piece = text.str();
   }

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/importers/SentencePieceProto.h"
 #include "compiler/importers/TokenizerImport.h"
 #include "TempDir.h"
 
@@ -101,6 +102,13 @@ TEST(TokenizerImport, ConversionErrors) {
   expectConversionError(
       R"({"normalizer":{"type":"NFKC"},"model":{"type":"BPE","vocab":{}}})",
       "normalizer");
+  // An empty piece would convert into a model the runtime cannot load
+  // (found by fuzz.tokenizer_json).
+  expectConversionError(
+      std::string("{") + normalizer +
+          R"(,"model":{"type":"BPE","vocab":{"<unk>":0,"":1},"merges":[],)"
+          R"("unk_token":"<unk>"}})",
+      "the piece of id 1 is empty");
 }
 
 TEST(TokenizerImport, MissingTokenizer) {
@@ -118,6 +126,16 @@ TEST(TokenizerImport, MissingTokenizer) {
   message = llvm::toString(model.takeError());
   EXPECT_NE(message.find("not a SentencePiece model"), std::string::npos)
       << message;
+}
+
+TEST(TokenizerImport, RefusesAnEmptyPiece) {
+  // Pieces "<unk>" and "" (which SentencePiece refuses to load).
+  llvm::Expected<std::vector<std::string>> pieces = readPieceTexts(
+      llvm::StringRef("\x0a\x07\x0a\x05<unk>\x0a\x02\x0a\x00", 13),
+      "tokenizer.model");
+  ASSERT_FALSE(bool(pieces));
+  std::string message = llvm::toString(pieces.takeError());
+  EXPECT_NE(message.find("piece 1 has no text"), std::string::npos) << message;
 }
 
 } // namespace
