@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/importers/ModelConfig.h"
+#include "compiler/importers/JsonInteger.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
@@ -48,7 +49,7 @@ public:
   Error readInt(StringRef key, int64_t &out, std::optional<int64_t> def) const {
     if (!has(key))
       return missingOr(key, out, def);
-    std::optional<int64_t> value = object.get(key)->getAsInteger();
+    std::optional<int64_t> value = getJsonInteger(*object.get(key));
     if (!value)
       return error(key, "expected an integer");
     out = *value;
@@ -156,7 +157,7 @@ Error readEosIds(const ConfigReader &reader, std::vector<int64_t> &out) {
     out = {1};
     return Error::success();
   }
-  if (std::optional<int64_t> id = value->getAsInteger()) {
+  if (std::optional<int64_t> id = getJsonInteger(*value)) {
     out = {*id};
     return Error::success();
   }
@@ -165,7 +166,7 @@ Error readEosIds(const ConfigReader &reader, std::vector<int64_t> &out) {
     return reader.error("eos_token_id", "expected an integer or a non-empty "
                                         "list of integers");
   for (const json::Value &element : *array) {
-    std::optional<int64_t> id = element.getAsInteger();
+    std::optional<int64_t> id = getJsonInteger(element);
     if (!id)
       return reader.error("eos_token_id", "expected a list of integers");
     out.push_back(*id);

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/importers/Safetensors.h"
+#include "compiler/importers/JsonInteger.h"
 
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Endian.h"
@@ -77,7 +78,7 @@ Expected<SafetensorsTensor> parseEntry(StringRef path, StringRef name,
     return tensorError(path, name, "missing list 'shape'");
   uint64_t bytes = elementSize(tensor.type);
   for (const json::Value &dim : *shape) {
-    std::optional<int64_t> size = dim.getAsInteger();
+    std::optional<int64_t> size = getJsonInteger(dim);
     if (!size || *size < 0)
       return tensorError(path, name, "shape entries must be integers >= 0");
     tensor.shape.push_back(*size);
@@ -89,8 +90,8 @@ Expected<SafetensorsTensor> parseEntry(StringRef path, StringRef name,
   const json::Array *offsets = entry->getArray("data_offsets");
   std::optional<int64_t> first, last;
   if (offsets && offsets->size() == 2) {
-    first = (*offsets)[0].getAsInteger();
-    last = (*offsets)[1].getAsInteger();
+    first = getJsonInteger((*offsets)[0]);
+    last = getJsonInteger((*offsets)[1]);
   }
   if (!first || !last || *first < 0 || *last < *first)
     return tensorError(path, name,

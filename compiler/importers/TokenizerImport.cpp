@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/importers/TokenizerImport.h"
+#include "compiler/importers/JsonInteger.h"
 #include "compiler/importers/ModelConfig.h"
 #include "compiler/importers/SentencePieceProto.h"
 
@@ -89,7 +90,7 @@ Expected<std::vector<SentencePiece>> readVocab(const json::Object &model,
   std::vector<SentencePiece> pieces(vocab->size());
   std::vector<bool> seen(vocab->size());
   for (const auto &[text, value] : *vocab) {
-    std::optional<int64_t> id = value.getAsInteger();
+    std::optional<int64_t> id = getJsonInteger(value);
     if (!id || *id < 0 || *id >= int64_t(pieces.size()) || seen[*id])
       return jsonError(path, "model.vocab: id of '" + StringRef(text) +
                                  "' is not a unique integer in [0, " +
@@ -172,7 +173,9 @@ Error typePieces(const json::Object &root, const json::Object &model,
   if (const json::Array *added = root.getArray("added_tokens")) {
     for (const json::Value &value : *added) {
       const json::Object *token = value.getAsObject();
-      std::optional<int64_t> id = token ? token->getInteger("id") : std::nullopt;
+      const json::Value *idValue = token ? token->get("id") : nullptr;
+      std::optional<int64_t> id =
+          idValue ? getJsonInteger(*idValue) : std::nullopt;
       std::optional<StringRef> content =
           token ? token->getString("content") : std::nullopt;
       if (!id || !content)

@@ -165,6 +165,8 @@ TEST(ModelConfig, Errors) {
   expectError(without("model_type"), {"model_type", "required key"});
   expectError(with("hidden_size", "640"), {"hidden_size", "integer"});
   expectError(with("vocab_size", -5), {"vocab_size", "positive"});
+  // 2^63 as a double does not fit in int64_t (found by the config fuzzer).
+  expectError(with("vocab_size", 0x1p63), {"vocab_size", "integer"});
   expectError(with("rms_norm_eps", "small"), {"rms_norm_eps", "number"});
   expectError(with("num_key_value_heads", 3),
               {"num_key_value_heads", "does not divide"});
