@@ -36,6 +36,10 @@ extern "C" gemmac_status gemmac_model_detokenize(const gemmac_model* model, cons
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "detokenize: NULL model or ids");
   if (model->tokenizer == nullptr)
     return gemmac::makeStatus(GEMMAC_UNIMPLEMENTED, "detokenize: the model file has no tokenizer");
+  for (size_t i = 0; i < count; ++i)
+    if (ids[i] < 0 || ids[i] >= model->vocab_size)
+      return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "detokenize: token id %d at index %zu is outside the vocabulary [0, %d)",
+                                ids[i], i, model->vocab_size);
   return gemmac::guard("detokenize", [&]() -> gemmac_status {
     std::string decoded;
     GEMMAC_RETURN_IF_ERROR(model->tokenizer->decode(ids, count, &decoded));

@@ -68,10 +68,9 @@ gemmac_status Tokenizer::create(const void* data, size_t size, std::unique_ptr<T
 
 int32_t Tokenizer::pieceCount() const { return processor_->GetPieceSize(); }
 
-gemmac_status Tokenizer::checkId(int32_t id) const {
-  if (id < 0 || id >= pieceCount())
-    return makeStatus(GEMMAC_INVALID_ARGUMENT, "token id %d outside the vocabulary [0, %d)", id,
-                      pieceCount());
+gemmac_status Tokenizer::checkId(int32_t id, bool* named) const {
+  if (id < 0) return makeStatus(GEMMAC_INVALID_ARGUMENT, "token id %d is negative", id);
+  *named = id < pieceCount();
   return nullptr;
 }
 
@@ -86,10 +85,12 @@ gemmac_status Tokenizer::encode(std::string_view text, std::vector<int32_t>* ids
 }
 
 gemmac_status Tokenizer::decode(const int32_t* ids, size_t count, std::string* text) const {
-  std::vector<int> pieces(count);
+  std::vector<int> pieces;
+  pieces.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    GEMMAC_RETURN_IF_ERROR(checkId(ids[i]));
-    pieces[i] = ids[i];
+    bool named;
+    GEMMAC_RETURN_IF_ERROR(checkId(ids[i], &named));
+    if (named) pieces.push_back(ids[i]);
   }
   auto status = processor_->Decode(pieces, text);
   if (!status.ok())
@@ -99,9 +100,10 @@ gemmac_status Tokenizer::decode(const int32_t* ids, size_t count, std::string* t
 }
 
 gemmac_status Tokenizer::pieceBytes(int32_t id, bool text_empty, std::string* bytes) const {
-  GEMMAC_RETURN_IF_ERROR(checkId(id));
+  bool named;
+  GEMMAC_RETURN_IF_ERROR(checkId(id, &named));
   bytes->clear();
-  if (processor_->IsControl(id)) return nullptr;
+  if (!named || processor_->IsControl(id)) return nullptr;
   const std::string& piece = processor_->IdToPiece(id);
   unsigned char byte;
   if (processor_->IsByte(id) && parseBytePiece(piece, &byte)) {

@@ -27,7 +27,10 @@ class Tokenizer {
   /// Encodes UTF-8 text without BOS.
   gemmac_status encode(std::string_view text, std::vector<int32_t>* ids) const;
   /// Decodes ids to UTF-8 text; control pieces (<bos>, <eos>, <pad>) give "";
-  /// user-defined ones such as <start_of_turn> give their text, as in HF.
+  /// user-defined ones such as <start_of_turn> give their text, as in HF. Ids
+  /// at or past pieceCount() give "" too: rows of a model's vocabulary that the
+  /// tokenizer does not name (padding; the loader checks pieces <= vocabulary,
+  /// and the caller that the ids are inside it). Negative ids are refused.
   gemmac_status decode(const int32_t* ids, size_t count, std::string* text) const;
   int32_t pieceCount() const;
 
@@ -45,7 +48,8 @@ class Tokenizer {
 
  private:
   Tokenizer();
-  gemmac_status checkId(int32_t id) const;
+  /// Refuses a negative id; true in *named when the tokenizer has its piece.
+  gemmac_status checkId(int32_t id, bool* named) const;
 
   std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
   bool strip_leading_space_ = false;

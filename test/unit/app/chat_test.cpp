@@ -240,6 +240,23 @@ TEST(Streaming, JoinedPiecesEqualDetokenizedIdsAtEveryLength) {
   EXPECT_GT(flushed_runs, 0);
 }
 
+TEST(Detokenize, IdsOutsideTheModelVocabularyFail) {
+  const TinyChatModel& tiny = byteModel();
+  gemmac_model_info info;
+  ASSERT_EQ(gemmac_model_get_info(tiny.model, &info), nullptr);
+  for (int32_t bad : {-1, info.vocab_size}) {
+    const int32_t ids[] = {2, bad};
+    size_t length = 0;
+    gemmac_status status = gemmac_model_detokenize(tiny.model, ids, 2, nullptr, 0, &length);
+    ASSERT_NE(status, nullptr);
+    EXPECT_EQ(gemmac_status_get_code(status), GEMMAC_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(gemmac_status_get_message(status)).find("at index 1 is outside the vocabulary"),
+              std::string::npos)
+        << gemmac_status_get_message(status);
+    gemmac_status_free(status);
+  }
+}
+
 TEST(StopStrings, StopBeforeTheStringAndHoldBackItsStart) {
   const TinyChatModel& tiny = fullVocabModel();  // words, not lone bytes
   SessionPtr session(tiny.newSession());

@@ -98,10 +98,14 @@ TEST_F(TokenizerTest, ControlPiecesDecodeToNothingAndBadIdsFail) {
   EXPECT_EQ(decode({2}), "");
   // Turn markers are user-defined pieces: they decode to their text, as in HF.
   EXPECT_EQ(decode({2, 105}), "<start_of_turn>");
+  // Ids past the pieces (a model's padding rows) have no text, in a stream too.
+  EXPECT_EQ(decode({2, 818, 262144, 5279}), decode({2, 818, 5279}));
+  EXPECT_EQ(streamDecode({818, 262150, 5279}), decode({818, 5279}));
   std::string text;
-  const int32_t bad[] = {262144};
+  const int32_t bad[] = {-1};
   gemmac_status status = tokenizer_->decode(bad, 1, &text);
   EXPECT_EQ(gemmac_status_get_code(status), GEMMAC_INVALID_ARGUMENT);
+  EXPECT_STREQ(gemmac_status_get_message(status), "token id -1 is negative");
   gemmac_status_free(status);
   std::unique_ptr<Tokenizer> broken;
   status = Tokenizer::create("not a model", 11, &broken);
