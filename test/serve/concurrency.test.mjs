@@ -65,7 +65,9 @@ await run('serve.concurrency', async () => {
   assert.equal((await server.stop()).code, 0);
 
   // One slot, one queue place: of 8 requests at once, 2 are taken, 6 get 429.
-  const small = await startServer(['--max-batch', '1', '--max-queue', '1']);
+  // The taken requests must outlast the flood on a busy machine: the tiny
+  // model writes ~4000 tokens/s, so they get a long context and answer.
+  const small = await startServer(['--max-batch', '1', '--max-queue', '1', '--ctx', '32768']);
   const controllers = [];
   const statuses = await Promise.all(Array.from({ length: 8 }, async () => {
     const controller = new AbortController();
@@ -73,7 +75,7 @@ await run('serve.concurrency', async () => {
     const response = await fetch(small.url + '/v1/completions', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: 'the cat', max_tokens: 3000, temperature: 0, ignore_eos: true, stream: true }),
+      body: JSON.stringify({ prompt: 'the cat', max_tokens: 32000, temperature: 0, ignore_eos: true, stream: true }),
       signal: controller.signal,
     });
     if (response.status === 429) {
