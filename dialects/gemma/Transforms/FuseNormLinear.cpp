@@ -52,8 +52,10 @@ struct NormLinearPattern : OpRewritePattern<RmsNormOp> {
                                             weights, types, norm);
     ValueRange results = fused.getResults();
     for (Operation *user : users) {
-      rewriter.replaceOp(user, results.take_front(user->getNumResults()));
-      results = results.drop_front(user->getNumResults());
+      // replaceOp erases the user: its result count is read before.
+      unsigned count = user->getNumResults();
+      rewriter.replaceOp(user, results.take_front(count));
+      results = results.drop_front(count);
     }
     rewriter.eraseOp(norm);
     return success();
