@@ -65,7 +65,7 @@ static ALWAYS_INLINE void qk_tile(const int F16, const int HT, const float* q, s
   const void* vp[kTileKeys];
   for (int j = 0; j < KT; ++j) {
     kp[j] = element_at(F16, k, ((size_t)j < nk ? (size_t)j : nk - 1) * stride);
-    vp[j] = element_at(F16, v, ((size_t)j < nk ? (size_t)j : nk - 1) * stride);
+    vp[j] = v ? element_at(F16, v, ((size_t)j < nk ? (size_t)j : nk - 1) * stride) : NULL; /* NULL: no prefetch */
   }
   float32x4_t acc[kTileKeys];
   for (int i = 0; i < kTileKeys; ++i) acc[i] = vdupq_n_f32(0.0f);

@@ -73,7 +73,7 @@ static ALWAYS_INLINE void qk_tile(const int F16, const int HT, const float* q, s
   const void* vp[8];
   for (int j = 0; j < KT; ++j) {
     kp[j] = element_at(F16, k, ((size_t)j < nk ? (size_t)j : nk - 1) * stride);
-    vp[j] = element_at(F16, v, ((size_t)j < nk ? (size_t)j : nk - 1) * stride);
+    vp[j] = v ? element_at(F16, v, ((size_t)j < nk ? (size_t)j : nk - 1) * stride) : NULL; /* NULL: no prefetch */
   }
   __m256 acc[8];
   for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_ps();

@@ -89,7 +89,7 @@ static ALWAYS_INLINE void qk_tile(const int F16, const int HT, const float* q, s
   const void* vp[16];
   for (int j = 0; j < KT; ++j) {
     kp[j] = element_at(F16, k, ((size_t)j < nk ? (size_t)j : nk - 1) * stride);
-    vp[j] = element_at(F16, v, ((size_t)j < nk ? (size_t)j : nk - 1) * stride);
+    vp[j] = v ? element_at(F16, v, ((size_t)j < nk ? (size_t)j : nk - 1) * stride) : NULL; /* NULL: no prefetch */
   }
   __m512 acc[16];
   for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
