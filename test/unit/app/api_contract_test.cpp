@@ -6,9 +6,9 @@
 //   clear of sentencepiece: the system library is built without exceptions,
 //   and a std::bad_alloc thrown inside it (parsing the model, Encode) ends in
 //   std::terminate or a crash in its destructors, beyond any barrier of ours;
-// - the model outlives the sessions and grammars made from it;
-// - sessions of one model run on several threads at once.
-// This binary replaces the global operator new and delete, so it runs alone.
+// - the model outlives the sessions and grammars made from it.
+// Sessions on several threads: threads_test.cpp. This binary replaces the
+// global operator new and delete, so it runs alone.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -16,10 +16,10 @@
 #include <functional>
 #include <new>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gemmac/gemmac.h"
+#include "test/unit/app/api_helpers.h"
 #include "test/unit/runtime/tiny_model.h"
 
 // ---- Failing allocator ----------------------------------------------------------
@@ -87,6 +87,11 @@ void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcep
 
 namespace {
 
+using gemmac::test::createSession;
+using gemmac::test::expectOk;
+using gemmac::test::loadModel;
+using gemmac::test::newSession;
+
 // Dense for the first allocations, where most objects are built; then in
 // steps of 1/8, so that calls making a million allocations (loading the
 // 262144-piece tokenizer) stay bounded.
@@ -132,11 +137,6 @@ void exhaust(const char* name, const std::function<gemmac_status()>& call, const
   }
 }
 
-void expectOk(gemmac_status status) {
-  EXPECT_EQ(status, nullptr) << gemmac_status_get_message(status);
-  gemmac_status_free(status);
-}
-
 /// A tiny model file with the reference tokenizer and every id it has.
 const std::string& textModelPath() {
   static const std::string path = [] {
@@ -149,25 +149,6 @@ const std::string& textModelPath() {
     return gemmac::test::writeTempFile("contract_text.gmf", gemmac::test::serialize(spec));
   }();
   return path;
-}
-
-gemmac_model* loadModel(const std::string& path) {
-  gemmac_model* model = nullptr;
-  expectOk(gemmac_model_load(path.c_str(), &model));
-  return model;
-}
-
-gemmac_status createSession(gemmac_model* model, gemmac_session** session) {
-  gemmac_session_options options;
-  gemmac_session_options_init(&options);
-  options.num_threads = 1;
-  return gemmac_session_create(model, &options, session);
-}
-
-gemmac_session* newSession(gemmac_model* model) {
-  gemmac_session* session = nullptr;
-  expectOk(createSession(model, &session));
-  return session;
 }
 
 gemmac_generate_options sampling(int32_t max_new_tokens) {
@@ -341,42 +322,6 @@ TEST(ModelReference, SessionsAndGrammarsOutliveTheUsersFree) {
       gemmac_grammar_free(grammar);
     }
     EXPECT_EQ(live.load(), live_before) << "the last reference did not free the model";
-  }
-}
-
-// ---- Threads ------------------------------------------------------------------------
-
-// Sessions of one model generate on several threads at once and get what one
-// session gets alone: with bf16 weights (XNNPACK products: steps take turns
-// under the model's lock) and with q4 weights (no lock).
-TEST(Threads, SessionsOfOneModelRunConcurrently) {
-  for (bool q4 : {false, true}) {
-    gemmac::test::TinyConfig config;
-    config.q4_weights = q4;
-    config.hidden = 64;
-    gemmac_model* model = loadModel(gemmac::test::writeTempFile(
-        q4 ? "contract_q4.gmf" : "contract_bf16.gmf", gemmac::test::serialize(gemmac::test::makeTinyModel(config))));
-    const std::vector<int32_t> prompt = {2, 10, 11, 12};
-    gemmac_generate_options options;
-    gemmac_generate_options_init(&options);
-    options.max_new_tokens = 24;
-    auto generate = [&](std::vector<int32_t>* ids) {
-      gemmac_session* session = newSession(model);
-      ids->assign(32, -1);
-      size_t count = 0;
-      expectOk(gemmac_session_generate(session, prompt.data(), prompt.size(), &options, ids->data(), ids->size(),
-                                       &count));
-      ids->resize(count);
-      gemmac_session_free(session);
-    };
-    std::vector<int32_t> alone;
-    generate(&alone);
-    std::vector<std::vector<int32_t>> results(4);
-    std::vector<std::thread> threads;
-    for (std::vector<int32_t>& result : results) threads.emplace_back(generate, &result);
-    for (std::thread& thread : threads) thread.join();
-    for (const std::vector<int32_t>& result : results) EXPECT_EQ(result, alone) << (q4 ? "q4" : "bf16");
-    gemmac_model_free(model);
   }
 }
 
