@@ -468,7 +468,7 @@ FailureOr<OwningOpRef<ModuleOp>> lowerToEmitC(ModuleOp module, const EmitCOption
   if (!forward || forward.getBody().getBlocks().size() != 1)
     return module.emitError("expected a single-block @forward function");
   if (!options.image)
-    return module.emitError("compiled code needs the model file's layout (weight offsets, hash)");
+    return module.emitError("compiled code needs the model file's layout (weight offsets, digest)");
   MLIRContext *context = module.getContext();
   context->loadDialect<emitc::EmitCDialect>();
   OpBuilder b(context);
@@ -500,15 +500,18 @@ FailureOr<OwningOpRef<ModuleOp>> lowerToEmitC(ModuleOp module, const EmitCOption
   // The one exported symbol: the description the runtime checks before it
   // calls the entry points (gemmac/compiled_abi.h).
   b.setInsertionPointToEnd(result->getBody());
+  std::string digest;
+  for (uint8_t byte : options.image->planDigest)
+    digest += llvm::formatv("{0}0x{1:x-2}", digest.empty() ? "" : ", ", unsigned(byte)).str();
   emitc::VerbatimOp::create(
       b, loc,
       llvm::formatv("extern \"C\" GEMMAC_COMPILED_EXPORT const gemmac_compiled_model* "
                     "gemmac_compiled_model_get(void) {{\n"
-                    "  static const gemmac_compiled_model model = {{{0}u, {1}u, {2:x16}ull, {3}u, {4}u,\n"
-                    "                                              gemmac_compiled_forward, "
+                    "  static const gemmac_compiled_model model = {{{0}u, {1}u, {{{2}},\n"
+                    "                                              {3}u, {4}u, gemmac_compiled_forward, "
                     "gemmac_compiled_decode};\n"
                     "  return &model;\n}",
-                    GEMMAC_COMPILED_ABI_VERSION, lowering.opCount(), options.image->contentHash,
+                    GEMMAC_COMPILED_ABI_VERSION, lowering.opCount(), digest,
                     plan.workspaceFloats + lowering.ropeFloats(), options.maxTokens)
           .str());
   if (failed(verify(*result)))

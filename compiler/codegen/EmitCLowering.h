@@ -25,7 +25,7 @@ struct EmitCOptions {
   int64_t maxTokens = 128;
   /// How the model file stores the embedding table: f32, bf16, q8g32 or q4g32.
   std::string embedTable = "bf16";
-  /// The model file the code goes with: weight offsets and content hash.
+  /// The model file the code goes with: weight offsets and plan digest.
   const ModelImage *image = nullptr;
   /// The target's quantized-product kernels (gemmac_linear_<type>_<variant>).
   std::string kernelVariant = "generic";

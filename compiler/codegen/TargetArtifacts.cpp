@@ -76,7 +76,7 @@ LogicalResult writeTargetArtifacts(ModuleOp module, const SafetensorsFile &weigh
                                 .str();
   std::string library = inOut(libraryName);
   // The model file comes first: the code bakes in its weight offsets and
-  // content hash. Source and library are built under temporary names and
+  // the digest of its plan part. Source and library are built under temporary names and
   // renamed once everything succeeded.
   std::string sourceTmp = source + ".tmp", libraryTmp = library + ".tmp";
   auto cleanup = [&] {

@@ -6,6 +6,7 @@
 #include "compiler/importers/Safetensors.h"
 #include "compiler/quantize/GroupQuantizer.h"
 #include "runtime/kernels/kernels.h"
+#include "runtime/src/loader/sha256.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/bit.h"
@@ -223,11 +224,13 @@ LogicalResult buildModel(ModuleOp module, func::FuncOp forward,
   return success();
 }
 
+/// The padding before each segment (less than one alignment).
+const char kZeros[kSegmentAlignment] = {};
+
 void writeZeros(llvm::raw_ostream &os, uint64_t count) {
-  static const char zeros[kSegmentAlignment] = {};
   while (count > 0) {
-    uint64_t n = std::min<uint64_t>(count, sizeof(zeros));
-    os.write(zeros, n);
+    uint64_t n = std::min<uint64_t>(count, sizeof(kZeros));
+    os.write(kZeros, n);
     count -= n;
   }
 }
@@ -303,6 +306,19 @@ void streamModel(llvm::raw_ostream &os, const flatbuffers::FlatBufferBuilder &bu
   }
 }
 
+/// The SHA-256 of what streamModel writes before the segment area: the
+/// FlatBuffer, then zeros up to the segment base.
+std::array<uint8_t, 32> planDigest(const flatbuffers::FlatBufferBuilder &builder,
+                                   uint64_t segmentBase) {
+  gemmac_sha256 sha;
+  gemmac_sha256_init(&sha);
+  gemmac_sha256_update(&sha, builder.GetBufferPointer(), builder.GetSize());
+  gemmac_sha256_update(&sha, kZeros, segmentBase - builder.GetSize());
+  std::array<uint8_t, 32> digest;
+  gemmac_sha256_final(&sha, digest.data());
+  return digest;
+}
+
 /// The model file in memory: the final FlatBuffer (segment base and content
 /// hash filled in) and where each tensor's bytes go after it.
 struct BuiltModel {
@@ -335,12 +351,12 @@ LogicalResult buildImage(ModuleOp module, const SafetensorsFile &weights, String
     return failure();
   HashingStream hasher;
   streamModel(hasher, builder, built.segmentBase, built.placed);
-  built.image.contentHash = hasher.hash();
   if (failed(buildModel(module, forward, weights, tokenizerModel, options, built.segmentBase,
-                        built.image.contentHash, builder, built.placed, nullptr)))
+                        hasher.hash(), builder, built.placed, nullptr)))
     return failure();
   if (llvm::alignTo(builder.GetSize(), kSegmentAlignment) != built.segmentBase)
     return module.emitError("model FlatBuffer changed size between builds");
+  built.image.planDigest = planDigest(builder, built.segmentBase);
   for (size_t i = 0; i < built.placed.size(); ++i)
     built.image.offsets[names[i]] = built.placed[i].offset;
   return success();

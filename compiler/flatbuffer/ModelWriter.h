@@ -14,6 +14,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <array>
+
 namespace gemmac {
 
 class SafetensorsFile;
@@ -33,8 +35,10 @@ struct ModelWriterOptions {
 
 /// What a compiled forward pass bakes in about the model file it goes with.
 struct ModelImage {
-  /// The file's content hash (Model.content_hash).
-  uint64_t contentHash = 0;
+  /// The SHA-256 of the file's FlatBuffer part, bytes [0, Model.segment_base):
+  /// everything but the weights, whose bounds that part fixes. The runtime
+  /// recomputes it before it binds a compiled forward pass to a file.
+  std::array<uint8_t, 32> planDigest{};
   /// Each tensor's offset from Model.segment_base, by tensor name.
   llvm::StringMap<uint64_t> offsets;
 };

@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define GEMMAC_COMPILED_ABI_VERSION 5u
+#define GEMMAC_COMPILED_ABI_VERSION 6u
 
 /* out[rows, out_features] = x @ W^T for output `output` of plan op `op` (f32 /
  * bf16 weights). A failure is kept by the runtime and reported when the
@@ -64,7 +64,12 @@ typedef struct gemmac_compiled_ctx gemmac_compiled_ctx;
 typedef struct gemmac_compiled_model {
   uint32_t abi_version;     /* GEMMAC_COMPILED_ABI_VERSION */
   uint32_t op_count;        /* plan ops it was compiled from */
-  uint64_t model_hash;      /* Model.content_hash of the file it was built with */
+  /* SHA-256 of bytes [0, Model.segment_base) of the model file it was compiled
+   * from: the plan, tensor and segment tables, config and tokenizer it bakes in
+   * (weight offsets, shapes, vocabulary, widths, KV-cache layouts). The runtime
+   * recomputes it over the file and binds only on a match, so the code never
+   * runs on a plan that is not its own. */
+  uint8_t plan_digest[32];
   size_t workspace_floats;  /* activation workspace it needs */
   size_t max_tokens;        /* the largest step it plans for */
   /* A prefill step: logits of rows [first_logit_row, tokens) (none if logits is NULL). */

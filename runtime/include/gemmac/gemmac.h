@@ -82,7 +82,10 @@ typedef struct gemmac_model_info {
  * looked up in the file's directory only), sessions run it; otherwise they run
  * the portable executor. Fails with GEMMAC_DATA_LOSS for a corrupt file or a
  * library that is present but does not fit it, and GEMMAC_UNIMPLEMENTED when
- * the model needs CPU features this CPU lacks. */
+ * the model needs CPU features this CPU lacks. The library binds to the file
+ * it was compiled from only: it carries the SHA-256 of the file's bytes before
+ * the weights (plan, tables, config, tokenizer), which this call recomputes
+ * (~3 ms per MB; the weights are not hashed). */
 gemmac_status gemmac_model_load(const char* path, gemmac_model** out_model);
 
 /* A compiled forward pass linked into the program: `gemmac compile --target
@@ -93,8 +96,8 @@ gemmac_status gemmac_model_load(const char* path, gemmac_model** out_model);
 typedef struct gemmac_compiled_model gemmac_compiled_model;
 const gemmac_compiled_model* gemmac_compiled_model_get(void);
 /* gemmac_model_load with `compiled` (gemmac_compiled_model_get()) as the
- * forward pass instead of a library beside the file; fails with
- * GEMMAC_DATA_LOSS when it was built with another compile of the file. */
+ * forward pass instead of a library beside the file, bound the same way: fails
+ * with GEMMAC_DATA_LOSS when the file is not the one it was compiled from. */
 gemmac_status gemmac_model_load_linked(const char* path, const gemmac_compiled_model* compiled,
                                        gemmac_model** out_model);
 /* The path of the compiled forward pass sessions run, or "portable". Owned by the model. */

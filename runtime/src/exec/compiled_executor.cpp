@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "api/status.h"
+#include "loader/sha256.h"
 
 namespace gemmac {
 namespace {
@@ -58,12 +59,15 @@ gemmac_status CompiledLibrary::open(const ModelFile& file, const Program& progra
   if (model.abi_version != GEMMAC_COMPILED_ABI_VERSION)
     return makeStatus(GEMMAC_DATA_LOSS, "%s: compiled for ABI version %u; this runtime runs version %u", path,
                       model.abi_version, GEMMAC_COMPILED_ABI_VERSION);
-  if (model.model_hash != file.root->content_hash())
+  // The code bakes in the plan it was compiled from: it runs only on that
+  // plan, whatever the file states (its bounds were verified, not its origin).
+  uint8_t digest[GEMMAC_SHA256_BYTES];
+  gemmac_sha256_digest(file.file->data(), file.root->segment_base(), digest);
+  if (std::memcmp(digest, model.plan_digest, sizeof(digest)) != 0)
     return makeStatus(GEMMAC_DATA_LOSS,
-                      "%s: built with another compile of the model (content hash %016llx; %s has %016llx): "
-                      "ship the library and the model file of one `gemmac compile`",
-                      path, static_cast<unsigned long long>(model.model_hash), file.path.c_str(),
-                      static_cast<unsigned long long>(file.root->content_hash()));
+                      "%s: %s is not the model file this forward pass was compiled with (the SHA-256 of its "
+                      "plan part differs): ship the library and the model file of one `gemmac compile`",
+                      path, file.path.c_str());
   if (model.op_count != program.ops().size())
     return makeStatus(GEMMAC_DATA_LOSS, "%s: compiled from a plan of %u ops; the model file has %zu", path,
                       model.op_count, program.ops().size());

@@ -27,9 +27,10 @@ class CompiledLibrary {
   /// file names, loaded from beside it. *out stays NULL when there is none to
   /// load (no library named, not shipped beside the model, or an archive that
   /// only apps link): the portable executor runs. A forward pass that is
-  /// present but unusable (wrong ABI version, built with another compile of
-  /// the model: its content hash differs) fails with GEMMAC_DATA_LOSS, and so
-  /// does a library name that is not a bare file name.
+  /// present but unusable (wrong ABI version, or compiled from another file:
+  /// the SHA-256 of the file's bytes [0, segment_base) is not its plan_digest)
+  /// fails with GEMMAC_DATA_LOSS, and so does a library name that is not a bare
+  /// file name.
   static gemmac_status open(const ModelFile& file, const Program& program, const gemmac_compiled_model* linked,
                             std::unique_ptr<CompiledLibrary>* out);
   ~CompiledLibrary();
