@@ -12,6 +12,8 @@ config.test_exec_root = os.path.join(config.gemmac_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "e2e", "Inputs", "support"]
 
 config.substitutions.append(("%reference", config.gemmac_reference_dir))
+# The FlatBuffers compiler the build uses, to rewrite model files (test/Inputs/craft_gmf.py).
+config.substitutions.append(("%flatc", config.flatc))
 
 # Tests that build and run code for an x86-64 target need a host that runs it.
 import platform

@@ -33,17 +33,6 @@ LoadResult loadBytes(const std::vector<uint8_t>& bytes, const char* name = "mode
   return result;
 }
 
-ModelSpec smallSpec(int32_t vocab = 8) {
-  TinyConfig config;
-  config.layers = 1;
-  config.hidden = 16;
-  config.intermediate = 16;
-  config.heads = 2;
-  config.head_dim = 8;
-  config.vocab = vocab;
-  return makeTinyModel(config);
-}
-
 TEST(Loader, LoadsAGoodModel) {
   ModelSpec spec = makeTinyModel(TinyConfig{});
   std::string path = writeTempFile("good.gmf", serialize(spec));
@@ -63,7 +52,7 @@ TEST(Loader, LoadsAGoodModel) {
 }
 
 TEST(Loader, LoadsTheEmbeddedTokenizer) {
-  ModelSpec spec = smallSpec(512);
+  ModelSpec spec = makeSmallModel(512);
   spec.tokenizer = referenceTokenizer(512);
   std::string path = writeTempFile("tokenizer.gmf", serialize(spec));
   gemmac_model* model = nullptr;
@@ -85,7 +74,7 @@ TEST(Loader, LoadsTheEmbeddedTokenizer) {
 // Every id the tokenizer can encode to must have an embedding row: a tokenizer
 // of more pieces than the vocabulary is refused at load, naming both numbers.
 TEST(Loader, RefusesATokenizerLargerThanTheVocabulary) {
-  ModelSpec spec = smallSpec(512);
+  ModelSpec spec = makeSmallModel(512);
   spec.tokenizer = referenceTokenizer();
   LoadResult result = loadBytes(serialize(spec));
   EXPECT_EQ(result.code, GEMMAC_DATA_LOSS);
@@ -104,7 +93,7 @@ TEST(Loader, MissingFile) {
 }
 
 TEST(Loader, WrongIdentifier) {
-  std::vector<uint8_t> bytes = serialize(smallSpec());
+  std::vector<uint8_t> bytes = serialize(makeSmallModel());
   std::memcpy(&bytes[4], "GGUF", 4);
   LoadResult result = loadBytes(bytes, "ident.gmf");
   EXPECT_EQ(result.code, GEMMAC_DATA_LOSS);
@@ -113,7 +102,7 @@ TEST(Loader, WrongIdentifier) {
 }
 
 TEST(Loader, UnknownVersion) {
-  ModelSpec spec = smallSpec();
+  ModelSpec spec = makeSmallModel();
   spec.format_version = 3;
   LoadResult result = loadBytes(serialize(spec));
   EXPECT_EQ(result.code, GEMMAC_UNIMPLEMENTED);
@@ -125,7 +114,7 @@ TEST(Loader, UnknownVersion) {
 // test asks for an AArch64 feature that CPU model lacks (the suite's qemu.*
 // tests); otherwise for a feature of the other architecture.
 TEST(Loader, RefusesACpuWithoutTheCompiledFeatures) {
-  ModelSpec spec = smallSpec();
+  ModelSpec spec = makeSmallModel();
   spec.target = "some-target";
 #if defined(__x86_64__)
   spec.required_cpu_features = GEMMAC_CPU_ARM_NEON | GEMMAC_CPU_ARM_DOTPROD;
@@ -147,7 +136,7 @@ TEST(Loader, RefusesACpuWithoutTheCompiledFeatures) {
 }
 
 TEST(Loader, RunsPortablyWithoutTheNamedLibrary) {
-  ModelSpec spec = smallSpec();
+  ModelSpec spec = makeSmallModel();
   spec.compiled_library = "libmodel_nowhere.so";
   std::string path = writeTempFile("named.gmf", serialize(spec));
   gemmac_model* model = nullptr;
@@ -158,7 +147,7 @@ TEST(Loader, RunsPortablyWithoutTheNamedLibrary) {
 }
 
 TEST(Loader, RefusesALibraryThatIsNotACompiledForwardPass) {
-  ModelSpec spec = smallSpec();
+  ModelSpec spec = makeSmallModel();
   // Found beside the model file, which writeTempFile puts in the same directory.
   std::string library = writeTempFile("libmodel_garbage.so", std::vector<uint8_t>(64, 0x5a));
   spec.compiled_library = library.substr(library.rfind('/') + 1);
@@ -172,7 +161,7 @@ TEST(Loader, RefusesALibraryThatIsNotACompiledForwardPass) {
 // crafted file names: a path elsewhere is refused before anything is opened.
 TEST(Loader, RefusesALibraryNameThatIsAPath) {
   for (const char* name : {"../libmodel_x86_64-avx2.so", "/tmp/libmodel.so", "sub/libmodel.so", "..", "."}) {
-    ModelSpec spec = smallSpec();
+    ModelSpec spec = makeSmallModel();
     spec.compiled_library = name;
     LoadResult result = loadBytes(serialize(spec));
     EXPECT_EQ(result.code, GEMMAC_DATA_LOSS) << name;
@@ -183,7 +172,7 @@ TEST(Loader, RefusesALibraryNameThatIsAPath) {
 // A NUL inside the name (the FlatBuffer string holds it) would cut the path
 // dlopen sees: refused as well.
 TEST(Loader, RefusesALibraryNameWithANul) {
-  ModelSpec spec = smallSpec();
+  ModelSpec spec = makeSmallModel();
   spec.compiled_library = "libmodel_x.so";
   std::vector<uint8_t> bytes = serialize(spec);
   const flatbuffers::String* name = schema::GetModel(bytes.data())->compiled_library();
@@ -201,7 +190,7 @@ TEST(Loader, LooksForTheLibraryOnlyBesideAModelOpenedWithoutADirectory) {
   const char* tmp = std::getenv("TMPDIR");
   std::string directory = std::string(tmp ? tmp : "/tmp") + "/gemmac_loader_XXXXXX";
   ASSERT_NE(mkdtemp(directory.data()), nullptr);
-  ModelSpec spec = smallSpec();
+  ModelSpec spec = makeSmallModel();
   spec.compiled_library = "libm.so.6";
   const std::string model = directory + "/model.gmf", library = directory + "/libm.so.6";
   writeFile(model, serialize(spec));
@@ -276,7 +265,7 @@ TEST(Loader, CraftedNumbersAreRefusedByName) {
        "missing kind, inputs or outputs"},
   };
   for (const Case& c : cases) {
-    ModelSpec spec = smallSpec();
+    ModelSpec spec = makeSmallModel();
     c.craft(&spec);
     LoadResult result = loadBytes(serialize(spec));
     EXPECT_EQ(result.code, GEMMAC_DATA_LOSS) << c.what << ": " << result.message;
@@ -287,7 +276,7 @@ TEST(Loader, CraftedNumbersAreRefusedByName) {
 // Lengths and offsets inside the FlatBuffer itself are the verifier's: it runs
 // before anything is read through them.
 TEST(Loader, CraftedFlatBufferOffsetsAreRefused) {
-  ModelSpec spec = smallSpec(512);
+  ModelSpec spec = makeSmallModel(512);
   spec.tokenizer = referenceTokenizer(512);
   const std::vector<uint8_t> good = serialize(spec);
   auto at = [&](const void* field) {
@@ -318,7 +307,7 @@ TEST(Loader, CraftedFlatBufferOffsetsAreRefused) {
 }
 
 TEST(Loader, EveryTruncationFails) {
-  std::vector<uint8_t> bytes = serialize(smallSpec());
+  std::vector<uint8_t> bytes = serialize(makeSmallModel());
   for (size_t length = 0; length < bytes.size(); ++length) {
     LoadResult result = loadBytes(std::vector<uint8_t>(bytes.begin(), bytes.begin() + length));
     ASSERT_EQ(result.code, GEMMAC_DATA_LOSS) << "length " << length << ": " << result.message;
@@ -328,7 +317,7 @@ TEST(Loader, EveryTruncationFails) {
 // Flipped bytes may still form a valid model (e.g. a changed weight), so only
 // "no crash, and a failure has a message" is required.
 TEST(Loader, FlippedBytesNeverCrash) {
-  ModelSpec spec = smallSpec();
+  ModelSpec spec = makeSmallModel();
   std::vector<uint8_t> bytes = serialize(spec);
   size_t flatbuffer_end = bytes.size();
   for (const TensorSpec& tensor : spec.tensors) flatbuffer_end -= (tensor.bytes.size() + 63) / 64 * 64;
@@ -360,7 +349,7 @@ TEST(Loader, RandomBytesAfterTheIdentifierFail) {
 }
 
 TEST(Loader, SegmentOutOfRange) {
-  std::vector<uint8_t> bytes = serialize(smallSpec());
+  std::vector<uint8_t> bytes = serialize(makeSmallModel());
   bytes.resize(bytes.size() - 64);  // the last segment now overruns the file
   LoadResult result = loadBytes(bytes);
   EXPECT_EQ(result.code, GEMMAC_DATA_LOSS);
@@ -368,7 +357,7 @@ TEST(Loader, SegmentOutOfRange) {
 }
 
 TEST(Loader, TensorSizeMismatch) {
-  ModelSpec spec = smallSpec();
+  ModelSpec spec = makeSmallModel();
   spec.tensors[1].shape[0] += 1;
   LoadResult result = loadBytes(serialize(spec));
   EXPECT_EQ(result.code, GEMMAC_DATA_LOSS);
@@ -398,7 +387,7 @@ TEST(Loader, PlanErrorsNameTheOp) {
       {"output not logits", [](ModelSpec* s) { s->output = s->ops[1].outputs[0]; }, "plan output"},
   };
   for (const Case& c : cases) {
-    ModelSpec spec = smallSpec();
+    ModelSpec spec = makeSmallModel();
     c.corrupt(&spec);
     LoadResult result = loadBytes(serialize(spec));
     EXPECT_EQ(result.code, GEMMAC_DATA_LOSS) << c.what;

@@ -241,6 +241,17 @@ ModelSpec makeTinyModel(const TinyConfig& c) {
   return spec;
 }
 
+ModelSpec makeSmallModel(int32_t vocab) {
+  TinyConfig config;
+  config.layers = 1;
+  config.hidden = 16;
+  config.intermediate = 16;
+  config.heads = 2;
+  config.head_dim = 8;
+  config.vocab = vocab;
+  return makeTinyModel(config);
+}
+
 std::vector<double> referenceForward(const ModelSpec& spec, const TinyConfig& c, const std::vector<int32_t>& ids) {
   std::map<std::string, std::vector<double>> w;
   for (const TensorSpec& tensor : spec.tensors) w[tensor.name] = tensorValues(tensor);

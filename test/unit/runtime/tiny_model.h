@@ -69,6 +69,9 @@ struct TinyConfig {
 
 ModelSpec makeTinyModel(const TinyConfig& config);
 
+/// One layer of width 16: the smallest file, for tests that load many variants of it.
+ModelSpec makeSmallModel(int32_t vocab = 8);
+
 /// Logits [ids.size(), vocab] of the model in `spec` (by tensor name, as HF's
 /// Gemma3ForCausalLM computes them), in double with a plain masked attention.
 std::vector<double> referenceForward(const ModelSpec& spec, const TinyConfig& config,
