@@ -75,9 +75,9 @@ LogicalResult writeTargetArtifacts(ModuleOp module, const SafetensorsFile &weigh
                              (target.library == GEMMAC_TARGET_STATIC ? ".a" : ".so"))
                                 .str();
   std::string library = inOut(libraryName);
-  // The model file comes first: the code bakes in its weight offsets and
-  // the digest of its plan part. Source and library are built under temporary names and
-  // renamed once everything succeeded.
+  // The model file comes first: the code bakes in its weight offsets and the
+  // digest of its plan part. Source and library are built under temporary
+  // names and renamed once everything succeeded.
   std::string sourceTmp = source + ".tmp", libraryTmp = library + ".tmp";
   auto cleanup = [&] {
     llvm::sys::fs::remove(model);
