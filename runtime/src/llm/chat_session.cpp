@@ -2,6 +2,7 @@
 // The conversation is kept as text; each turn the chat template writes it
 // whole and syncSession prefills only what the session does not hold yet, so
 // the cache always equals a from-scratch prefill of the transcript.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -65,7 +66,9 @@ gemmac_status chatTurn(gemmac_session* session, const char* message, const gemma
   const gemmac_model& model = *session->model;
   if (model.tokenizer == nullptr)
     return makeStatus(GEMMAC_UNIMPLEMENTED, "chat: the model file has no tokenizer");
-  GEMMAC_RETURN_IF_ERROR(checkGenerateOptions(options));
+  // Made first: it checks the options before anything runs.
+  std::unique_ptr<Generator> generator;
+  GEMMAC_RETURN_IF_ERROR(Generator::create(session, options, &generator));
   // Work on a copy: a failed turn leaves the conversation as it was.
   Conversation conversation = session->conversation;
   std::vector<int32_t> ids;
@@ -73,7 +76,7 @@ gemmac_status chatTurn(gemmac_session* session, const char* message, const gemma
   std::vector<float> logits(static_cast<size_t>(model.vocab_size));
   GEMMAC_RETURN_IF_ERROR(syncSession(session, ids.data(), ids.size(), logits.data()));
   Generation generation;
-  GEMMAC_RETURN_IF_ERROR(generateFrom(session, options, &logits, &generation));
+  GEMMAC_RETURN_IF_ERROR(generateFrom(session, options, generator.get(), &logits, &generation));
   conversation.turns.push_back(message);
   conversation.turns.push_back(generation.text);
   // Closes the reply as the template does, replacing its tokens where they are

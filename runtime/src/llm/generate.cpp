@@ -12,8 +12,6 @@
 #include "api/status.h"
 #include "llm/chat_template.h"
 #include "llm/generator.h"
-#include "llm/penalties.h"
-#include "llm/text_stream.h"
 #include "llm/tokenizer.h"
 
 namespace gemmac {
@@ -26,28 +24,10 @@ gemmac_status commitLast(gemmac_session* session, int32_t id) {
   return gemmac_session_prefill(session, &id, 1, nullptr);
 }
 
-/// Owns a sampler for the duration of one check.
-struct SamplerHandle {
-  ~SamplerHandle() { gemmac_sampler_free(sampler); }
-  gemmac_sampler* sampler = nullptr;
-};
-
 }  // namespace
 
-gemmac_status checkGenerateOptions(const gemmac_generate_options& options) {
-  if (options.max_new_tokens < 0)
-    return makeStatus(GEMMAC_INVALID_ARGUMENT, "generate: max_new_tokens %d is negative",
-                      options.max_new_tokens);
-  GEMMAC_RETURN_IF_ERROR(checkPenalties(options));
-  GEMMAC_RETURN_IF_ERROR(checkStopStrings(options));
-  SamplerHandle sampler;
-  return gemmac_sampler_create(&options.sampler, &sampler.sampler);
-}
-
-gemmac_status generateFrom(gemmac_session* session, const gemmac_generate_options& options,
+gemmac_status generateFrom(gemmac_session* session, const gemmac_generate_options& options, Generator* generator,
                            std::vector<float>* logits, Generation* out) {
-  std::unique_ptr<Generator> generator;
-  GEMMAC_RETURN_IF_ERROR(Generator::create(session, options, &generator));
   Generator::Pick pick;
   for (bool done = options.max_new_tokens == 0; !done;) {
     if (session->cancel_requested.exchange(false))
@@ -102,11 +82,13 @@ gemmac_status gemmac_session_generate(gemmac_session* session, const int32_t* pr
   if (prompt_count == 0)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "generate: the prompt has no tokens");
   return gemmac::guard("generate", [&]() -> gemmac_status {
-    GEMMAC_RETURN_IF_ERROR(gemmac::checkGenerateOptions(*options));
+    // Made first: it checks the options before the prompt runs.
+    std::unique_ptr<gemmac::Generator> generator;
+    GEMMAC_RETURN_IF_ERROR(gemmac::Generator::create(session, *options, &generator));
     std::vector<float> logits(static_cast<size_t>(session->model->vocab_size));
     GEMMAC_RETURN_IF_ERROR(gemmac_session_prefill(session, prompt_ids, prompt_count, logits.data()));
     gemmac::Generation generation;
-    gemmac_status status = gemmac::generateFrom(session, *options, &logits, &generation);
+    gemmac_status status = gemmac::generateFrom(session, *options, generator.get(), &logits, &generation);
     // A grammar's unfinished text (GEMMAC_OUT_OF_RANGE) still reports its tokens.
     if (status != nullptr && gemmac_status_get_code(status) != GEMMAC_OUT_OF_RANGE) return status;
     const std::vector<int32_t>& generated = generation.ids;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gemmac/gemmac.h"
+#include "llm/generator.h"
 
 namespace gemmac {
 
@@ -15,13 +16,11 @@ struct Generation {
   std::string text;          // as streamed: cut before a stop string; "" without a tokenizer
 };
 
-/// Checks what the loop would only find out after the prompt ran: max_new_tokens,
-/// penalties, stop strings and the sampler options.
-gemmac_status checkGenerateOptions(const gemmac_generate_options& options);
-
-/// Samples, streams and decodes from `logits` (vocab_size floats: those of the
-/// last token the session holds) until a stop condition (gemmac_session_generate).
-gemmac_status generateFrom(gemmac_session* session, const gemmac_generate_options& options,
+/// Picks with `generator` (made by Generator::create for `session` and
+/// `options` before the prompt ran: that checks the options), streams and
+/// decodes from `logits` (vocab_size floats: those of the last token the
+/// session holds) until a stop condition (gemmac_session_generate).
+gemmac_status generateFrom(gemmac_session* session, const gemmac_generate_options& options, Generator* generator,
                            std::vector<float>* logits, Generation* out);
 
 }  // namespace gemmac

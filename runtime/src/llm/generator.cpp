@@ -5,14 +5,16 @@
 #include "api/model.h"
 #include "api/session.h"
 #include "api/status.h"
-#include "llm/generate.h"
 #include "llm/penalties.h"
 
 namespace gemmac {
 
 gemmac_status Generator::create(const gemmac_session* session, const gemmac_generate_options& options,
                                 std::unique_ptr<Generator>* out) {
-  GEMMAC_RETURN_IF_ERROR(checkGenerateOptions(options));
+  if (options.max_new_tokens < 0)
+    return makeStatus(GEMMAC_INVALID_ARGUMENT, "generate: max_new_tokens %d is negative", options.max_new_tokens);
+  GEMMAC_RETURN_IF_ERROR(checkPenalties(options));
+  GEMMAC_RETURN_IF_ERROR(checkStopStrings(options));
   const gemmac_model& model = *session->model;
   std::unique_ptr<Generator> generator(new Generator(session, options));
   if (model.tokenizer != nullptr)

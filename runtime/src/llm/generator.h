@@ -35,7 +35,8 @@ class Generator {
     End end = End::None;
   };
 
-  /// Checks the options (as checkGenerateOptions) and binds them (their stop
+  /// Checks the options (max_new_tokens, penalties, stop strings, sampler:
+  /// before anything runs, so the caller makes it first) and binds them (their stop
   /// strings are copied; the grammar and the callback must outlive this) to
   /// `session`, whose held tokens the penalties look back on.
   static gemmac_status create(const gemmac_session* session, const gemmac_generate_options& options,
