@@ -11,17 +11,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../gemmac-run/bench.h"
 #include "cli.h"
 #include "status_message.h"
 
 namespace gemmac_serve {
 namespace {
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
 
 /// Short distinct prompts: BOS and a few words naming the stream.
 std::vector<int32_t> streamPrompt(const gemmac_model* model, int32_t bos, size_t stream) {
@@ -35,7 +30,8 @@ std::vector<int32_t> streamPrompt(const gemmac_model* model, int32_t bos, size_t
   return ids;
 }
 
-/// Decode tokens per second of one session alone (greedy, after a short prompt).
+/// Decode tokens per second of one session alone, after a short prompt
+/// (gemmac-run bench's decode timing).
 double singleSessionSpeed(gemmac_model* model, const gemmac_model_info& info, const BenchOptions& options) {
   gemmac_session_options session_options;
   gemmac_session_options_init(&session_options);
@@ -46,20 +42,13 @@ double singleSessionSpeed(gemmac_model* model, const gemmac_model_info& info, co
     throw std::runtime_error("session: " + takeStatusMessage(status));
   std::unique_ptr<gemmac_session, void (*)(gemmac_session*)> owner(session, gemmac_session_free);
   std::vector<float> logits(static_cast<size_t>(info.vocab_size));
-  std::vector<double> speeds;
-  for (size_t repetition = 0; repetition < options.repetitions; ++repetition) {
-    gemmac_session_reset(session);
-    const std::vector<int32_t> prompt = streamPrompt(model, info.bos_id, 0);
-    gemmac_status status = gemmac_session_prefill(session, prompt.data(), prompt.size(), logits.data());
-    const Clock::time_point start = Clock::now();
-    for (size_t i = 0; status == nullptr && i < options.tokens; ++i) {
-      const int32_t id = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-      status = gemmac_session_decode(session, id, logits.data());
-    }
-    if (status != nullptr) throw std::runtime_error("decode: " + takeStatusMessage(status));
-    speeds.push_back(static_cast<double>(options.tokens) / std::chrono::duration<double>(Clock::now() - start).count());
-  }
-  return median(speeds);
+  const std::vector<int32_t> tokens =
+      gemmac_run::benchTokenIds(static_cast<int64_t>(options.tokens), info.vocab_size, gemmac_run::kDecodeSeed);
+  gemmac_run::Stats speed;
+  if (!gemmac_run::timeDecode(session, streamPrompt(model, info.bos_id, 0), tokens,
+                              static_cast<int64_t>(options.repetitions), logits.data(), &speed))
+    throw std::runtime_error("the single-session decode failed");
+  return speed.median;
 }
 
 /// One run of `streams` concurrent requests; their aggregate decode tokens/s.
@@ -134,7 +123,7 @@ int runBench(const BenchOptions& options) {
     std::vector<double> speeds;
     for (size_t repetition = 0; repetition < options.repetitions; ++repetition)
       speeds.push_back(batchedSpeed(engine.get(), model, info.bos_id, streams, options));
-    const double aggregate = median(speeds);
+    const double aggregate = gemmac_run::summarize(speeds).median;
     if (one_stream == 0 && streams == 1) one_stream = aggregate;
     std::printf("%8zu %22.1f %18.1f", streams, aggregate, aggregate / static_cast<double>(streams));
     if (one_stream > 0)
