@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -378,10 +379,32 @@ std::vector<uint8_t> referenceTokenizer(int32_t pieces) {
   return cut;
 }
 
+namespace {
+
+// The paths writeTempFile made, removed at exit: fixtures that load a model
+// keep it for the whole process, and a 262k-vocabulary model is 100+ MB, so
+// files left behind by every test process filled /tmp by gigabytes a run.
+class TempFiles {
+ public:
+  ~TempFiles() {
+    for (const std::string& path : paths_) std::remove(path.c_str());
+  }
+  void add(const std::string& path) {
+    if (std::find(paths_.begin(), paths_.end(), path) == paths_.end()) paths_.push_back(path);
+  }
+
+ private:
+  std::vector<std::string> paths_;
+};
+
+}  // namespace
+
 std::string writeTempFile(const std::string& name, const std::vector<uint8_t>& bytes) {
+  static TempFiles files;
   const char* dir = std::getenv("TMPDIR");
   std::string path = std::string(dir ? dir : "/tmp") + "/gemmac_test_" + std::to_string(getpid()) + "_" + name;
   writeFile(path, bytes);
+  files.add(path);
   return path;
 }
 

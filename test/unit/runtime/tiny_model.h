@@ -86,7 +86,8 @@ std::vector<uint8_t> referenceTokenizer(int32_t pieces = 0);
 /// Writes bytes to `path` (replacing the file).
 void writeFile(const std::string& path, const std::vector<uint8_t>& bytes);
 
-/// Writes bytes to a fresh file under the test temp dir and returns its path.
+/// Writes bytes to a fresh file under the test temp dir and returns its path; the
+/// file is removed when the test process exits (tests may remove it earlier).
 std::string writeTempFile(const std::string& name, const std::vector<uint8_t>& bytes);
 
 }  // namespace gemmac::test
