@@ -377,8 +377,8 @@ void gemmac_linear_q8g32_arm64_neon(const uint8_t* w, size_t n, size_t k, const 
  *   out[t][j] = sum_g (float)isum(t, j, g) * (scale_w(j, g) * scale_x(t, g)),
  *   isum(t, j, g) = sum_{i in g} level(j, i) * q_i   (exact, in int32)
  * where each group's term is two f32 multiplications in that order and the
- * terms are summed in f32 in any order: variants agree up to that order. A
- * token's results depend on its own row only. The signature is
+ * terms are summed in f32 in group order, from 0: every variant gives the
+ * same bits. A token's results depend on its own row only. The signature is
  * gemmac_linear_q_fn's (f32 x; each variant quantizes what it reads). */
 static inline float gemmac_quantize_group_int8(const float* x, int8_t* q) {
   /* max |x_i| as a tree over 16 lanes, which vectorizes (a chain of 32
