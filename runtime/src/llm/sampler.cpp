@@ -37,11 +37,57 @@ bool isGreedy(const gemmac_sampler_options& options) {
   return options.temperature <= 0.0f || options.top_k == 1;
 }
 
-int32_t argmax(const float* logits, size_t vocab_size) {
-  size_t best = 0;
-  for (size_t i = 1; i < vocab_size; ++i)
-    if (logits[i] > logits[best]) best = i;  // strict: the lowest id wins ties
-  return static_cast<int32_t>(best);
+/// What one pass over the logits finds: whether one is NaN or +inf (the
+/// forward pass went wrong), whether one is finite (-inf masks a token), and
+/// the largest. Kept per lane and merged after, so that the loop vectorizes
+/// (a 262k vocabulary scanned a logit at a time was a tenth of a batched step).
+struct LogitScan {
+  bool invalid = false;
+  bool any_finite = false;
+  float max = -INFINITY;
+};
+
+LogitScan scanLogits(const float* logits, size_t vocab_size) {
+  constexpr size_t kLanes = 16;
+  float maxima[kLanes];
+  uint32_t invalid[kLanes] = {}, finite[kLanes] = {};
+  for (float& m : maxima) m = -INFINITY;
+  size_t i = 0;
+  for (; i + kLanes <= vocab_size; i += kLanes)
+    for (size_t l = 0; l < kLanes; ++l) {
+      const float v = logits[i + l];
+      invalid[l] |= !(v < INFINITY);  // NaN compares false
+      finite[l] |= v > -INFINITY && v < INFINITY;
+      maxima[l] = v > maxima[l] ? v : maxima[l];
+    }
+  for (size_t l = 0; i + l < vocab_size; ++l) {
+    const float v = logits[i + l];
+    invalid[l] |= !(v < INFINITY);
+    finite[l] |= v > -INFINITY && v < INFINITY;
+    maxima[l] = v > maxima[l] ? v : maxima[l];
+  }
+  LogitScan scan;
+  for (size_t l = 0; l < kLanes; ++l) {
+    scan.invalid |= invalid[l] != 0;
+    scan.any_finite |= finite[l] != 0;
+    scan.max = maxima[l] > scan.max ? maxima[l] : scan.max;
+  }
+  return scan;
+}
+
+/// The lowest id of the largest logit (scan.max of logits without NaN).
+int32_t argmax(const float* logits, size_t vocab_size, const LogitScan& scan) {
+  size_t i = 0;
+  // Blocks first: whether a block holds the maximum vectorizes; the scan of
+  // one a logit at a time does not.
+  constexpr size_t kBlock = 64;
+  for (; i + kBlock <= vocab_size; i += kBlock) {
+    uint32_t found = 0;
+    for (size_t l = 0; l < kBlock; ++l) found |= logits[i + l] == scan.max;
+    if (found) break;
+  }
+  while (logits[i] != scan.max) ++i;
+  return static_cast<int32_t>(i);
 }
 
 /// Fills *candidates with the ids that survive min-p and top-k, ordered by
@@ -65,11 +111,10 @@ void selectCandidates(const gemmac_sampler_options& options, const float* logits
 }
 
 /// Temperature sampling among the candidates that survive the cuts.
-void sampleCandidates(gemmac_sampler* sampler, const float* logits, size_t vocab_size,
+void sampleCandidates(gemmac_sampler* sampler, const float* logits, size_t vocab_size, float max_logit,
                       int32_t* out_id) {
   const gemmac_sampler_options& options = sampler->options;
   auto& candidates = sampler->candidates;
-  float max_logit = logits[argmax(logits, vocab_size)];
   selectCandidates(options, logits, vocab_size, max_logit, &candidates);
   // Softmax weights relative to the largest logit: exp never overflows; double
   // keeps the sums of 262144 tiny terms accurate.
@@ -149,24 +194,23 @@ gemmac_status gemmac_sampler_sample(gemmac_sampler* sampler, const float* logits
   if (vocab_size == 0 || vocab_size > static_cast<size_t>(INT32_MAX))
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "sampler: vocab_size %zu", vocab_size);
   // -inf masks a token; NaN or +inf mean the forward pass went wrong.
-  bool any_finite = false;
-  for (size_t i = 0; i < vocab_size; ++i) {
-    if (std::isnan(logits[i]) || logits[i] == INFINITY)
-      return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "sampler: logit %zu is %g", i,
-                                logits[i]);
-    any_finite |= std::isfinite(logits[i]);
+  const LogitScan scan = scanLogits(logits, vocab_size);
+  if (scan.invalid) {
+    size_t i = 0;
+    while (logits[i] < INFINITY) ++i;
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "sampler: logit %zu is %g", i, logits[i]);
   }
-  if (!any_finite)
+  if (!scan.any_finite)
     return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "sampler: every logit is -inf");
 
   const gemmac_sampler_options& options = sampler->options;
   if (isGreedy(options)) {
-    *out_id = argmax(logits, vocab_size);
+    *out_id = argmax(logits, vocab_size, scan);
     return nullptr;
   }
   // The candidate buffers grow on the first call for a vocabulary size.
   return gemmac::guard("sampler", [&]() -> gemmac_status {
-    sampleCandidates(sampler, logits, vocab_size, out_id);
+    sampleCandidates(sampler, logits, vocab_size, scan.max, out_id);
     return nullptr;
   });
 }

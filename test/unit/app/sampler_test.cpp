@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "gemmac/gemmac.h"
@@ -44,6 +45,38 @@ TEST(Sampler, GreedyTakesLowestIdOnTies) {
   Sampler greedy(options(0.0f, 0, 1.0f, 0));
   EXPECT_EQ(greedy.sample({1.0f, 5.0f, 2.0f, 5.0f}), 1);
   EXPECT_EQ(greedy.sample({-INFINITY, -3.0f, -3.0f}), 1);
+}
+
+// The logits are scanned in blocks: the maximum (and the first of a tie) is
+// found in every place of a block, in the tail after the last whole block,
+// and among -inf; a NaN or +inf is named by its place wherever it is.
+TEST(Sampler, GreedyFindsTheMaximumInEveryPlace) {
+  Sampler greedy(options(0.0f, 0, 1.0f, 0));
+  const size_t vocab = 1000;  // 15 blocks of 64 and a tail of 40
+  for (size_t at : {size_t{0}, size_t{15}, size_t{16}, size_t{63}, size_t{64}, size_t{511}, size_t{960},
+                    size_t{983}, size_t{999}}) {
+    std::vector<float> logits = rampLogits(vocab);
+    logits[at] = 7.0f;
+    EXPECT_EQ(greedy.sample(logits), static_cast<int32_t>(at));
+    if (at + 1 < vocab) {
+      logits[vocab - 1] = 7.0f;  // a tie after it: the lower id still wins
+      EXPECT_EQ(greedy.sample(logits), static_cast<int32_t>(at));
+    }
+    std::vector<float> masked(vocab, -INFINITY);
+    masked[at] = -1e30f;
+    EXPECT_EQ(greedy.sample(masked), static_cast<int32_t>(at));
+    for (float bad : {NAN, INFINITY}) {
+      std::vector<float> broken = rampLogits(vocab);
+      broken[at] = bad;
+      int32_t id = -1;
+      gemmac_status status = gemmac_sampler_sample(greedy.handle, broken.data(), vocab, &id);
+      EXPECT_EQ(gemmac_status_get_code(status), GEMMAC_INVALID_ARGUMENT);
+      EXPECT_NE(std::string(gemmac_status_get_message(status)).find("logit " + std::to_string(at) + " "),
+                std::string::npos)
+          << gemmac_status_get_message(status);
+      gemmac_status_free(status);
+    }
+  }
 }
 
 TEST(Sampler, TopK1EqualsGreedy) {
