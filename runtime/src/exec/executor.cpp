@@ -31,7 +31,18 @@ gemmac_status Executor::create(const Program& program, size_t max_context, size_
 
 gemmac_status Executor::createForBatch(const Program& program, size_t max_rows, size_t num_threads,
                                        std::unique_ptr<Executor>* out) {
-  return createBuffers(program, max_rows, num_threads, out);
+  std::unique_ptr<Executor> executor;
+  GEMMAC_RETURN_IF_ERROR(createBuffers(program, max_rows, num_threads, &executor));
+  // A step has at most one sequence a row, each with its attention task and scratch.
+  try {
+    executor->scores_.resize(executor->scores_.size() * max_rows);
+    executor->attention_tasks_.resize(max_rows);
+    executor->attention_units_.resize(max_rows);
+  } catch (const std::exception&) {
+    return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "out of memory allocating attention scratch for %zu rows", max_rows);
+  }
+  *out = std::move(executor);
+  return nullptr;
 }
 
 gemmac_status Executor::createBuffers(const Program& program, size_t max_rows, size_t num_threads,
@@ -78,6 +89,8 @@ gemmac_status Executor::createBuffers(const Program& program, size_t max_rows, s
                                                   (static_cast<size_t>(attention.head_dim()) + 2));
       }
     executor->scores_.resize(pthreadpool_get_threads_count(executor->pool_) * range_floats);
+    executor->attention_tasks_.resize(1);
+    executor->attention_units_.resize(1);
   } catch (const std::exception&) {
     return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "out of memory allocating attention scratch");
   }
@@ -107,13 +120,30 @@ void embed(const TensorView& table, float scale, const int32_t* ids, size_t coun
   }
 }
 
-gemmac_status Executor::runAttention(const schema::Op& op, const Sequence& sequence, size_t first_row) {
+namespace {
+
+/// The work units of one attention op over a step's sequences: unit u is a
+/// tile of the task of the first sequence s with u < ends[s].
+struct AttentionUnits {
+  const gemmac_attention_task* tasks;
+  const size_t* ends;
+  size_t count;
+};
+
+void runAttentionUnit(void* context, size_t unit) {
+  const AttentionUnits& units = *static_cast<const AttentionUnits*>(context);
+  const size_t s = static_cast<size_t>(std::upper_bound(units.ends, units.ends + units.count, unit) - units.ends);
+  const gemmac_attention_task& task = units.tasks[s];
+  const size_t start = (unit - (s == 0 ? 0 : units.ends[s - 1])) * task.tile;
+  gemmac_attention_task_run(const_cast<gemmac_attention_task*>(&task), start, std::min(task.tile, task.items - start));
+}
+
+}  // namespace
+
+gemmac_status Executor::runAttention(const schema::Op& op, const Sequence* sequences, size_t sequence_count) {
   const schema::AttentionOp& attention = *op.kind_as_AttentionOp();
   const auto& in = *op.inputs();
   const uint32_t out = op.outputs()->Get(0);
-  KvCache& cache = (*sequence.caches)[attention.cache()];
-  cache.write(buffer(in[1]) + first_row * width(in[1]), buffer(in[2]) + first_row * width(in[2]), sequence.count,
-              sequence.first_position);
   gemmac_attention_params params;
   params.num_heads = static_cast<size_t>(attention.num_heads());
   params.num_kv_heads = static_cast<size_t>(attention.num_kv_heads());
@@ -121,16 +151,31 @@ gemmac_status Executor::runAttention(const schema::Op& op, const Sequence& seque
   params.scale = attention.scale();
   params.softcap = attention.softcap();
   params.window = attention.window();
-  params.slots = cache.slots();
-  // Decode: the query's keys split into a range per thread, merged after;
-  // prefill: tiles of query rows. The caches are only read.
-  gemmac_attention_task task;
-  gemmac_attention_task_init(&task, selectAttentionKernel(cache.type()), &params,
-                             buffer(in[0]) + first_row * width(in[0]), sequence.count, sequence.first_position,
-                             cache.keys(), cache.values(), buffer(out) + first_row * width(out),
-                             pthreadpool_get_threads_count(pool_), scores_.data(), scores_.size());
-  pthreadpool_parallelize_1d_tile_1d(pool_, &gemmac_attention_task_run, &task, task.items, task.tile, 0);
-  gemmac_attention_task_finish(&task);
+  // Each sequence's task is split as if it ran alone (decode: its keys in a
+  // range per thread, merged after; prefill: tiles of query rows), so that its
+  // results do not depend on the others; the tiles of all of them then share
+  // one parallel loop (one per sequence left the threads waking for a few
+  // keys each, a tenth of a 16-sequence step). The caches are only read.
+  const size_t threads = pthreadpool_get_threads_count(pool_);
+  const size_t scratch = scores_.size() / attention_tasks_.size();
+  size_t units = 0;
+  for (size_t s = 0, first_row = 0; s < sequence_count; first_row += sequences[s++].count) {
+    const Sequence& sequence = sequences[s];
+    KvCache& cache = (*sequence.caches)[attention.cache()];
+    cache.write(buffer(in[1]) + first_row * width(in[1]), buffer(in[2]) + first_row * width(in[2]), sequence.count,
+                sequence.first_position);
+    params.slots = cache.slots();
+    gemmac_attention_task& task = attention_tasks_[s];
+    gemmac_attention_task_init(&task, selectAttentionKernel(cache.type()), &params,
+                               buffer(in[0]) + first_row * width(in[0]), sequence.count, sequence.first_position,
+                               cache.keys(), cache.values(), buffer(out) + first_row * width(out), threads,
+                               scores_.data() + s * scratch, scratch);
+    units += (task.items + task.tile - 1) / task.tile;
+    attention_units_[s] = units;
+  }
+  AttentionUnits context = {attention_tasks_.data(), attention_units_.data(), sequence_count};
+  pthreadpool_parallelize_1d(pool_, &runAttentionUnit, &context, units, 0);
+  for (size_t s = 0; s < sequence_count; ++s) gemmac_attention_task_finish(&attention_tasks_[s]);
   return nullptr;
 }
 
@@ -204,8 +249,7 @@ gemmac_status Executor::run(const int32_t* ids, const Sequence* sequences, size_
         break;
       }
       case schema::OpKind::AttentionOp:
-        for (size_t s = 0, first_row = 0; s < sequence_count; first_row += sequences[s++].count)
-          GEMMAC_RETURN_IF_ERROR(runAttention(op, sequences[s], first_row));
+        GEMMAC_RETURN_IF_ERROR(runAttention(op, sequences, sequence_count));
         break;
       case schema::OpKind::GeluTanhOp:
         gemmac_gelu_tanh_generic(buffer(in[0]), count * width(out), buffer(out));

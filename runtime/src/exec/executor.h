@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exec/kv_cache.h"
+#include "kernels.h"
 #include "exec/program.h"
 
 namespace gemmac {
@@ -81,8 +82,8 @@ class Executor {
                     size_t output_row_count, float* logits, float* hidden);
   float* buffer(uint32_t value) { return buffers_[program_.valueBuffers()[value]].data(); }
   size_t width(uint32_t value) const { return static_cast<size_t>(program_.plan().values()->Get(value)->width()); }
-  /// Attention of one sequence's rows, starting at row `first_row` of the step.
-  gemmac_status runAttention(const schema::Op& op, const Sequence& sequence, size_t first_row);
+  /// Attention of the step's sequences (their rows consecutive, in order).
+  gemmac_status runAttention(const schema::Op& op, const Sequence* sequences, size_t sequence_count);
   /// The step's final normed rows `rows` as one contiguous block (`final`
   /// itself when they are consecutive, else gathered into gather_).
   const float* outputRows(const float* final, size_t width, const size_t* rows, size_t count);
@@ -97,7 +98,9 @@ class Executor {
   std::vector<KvCache> own_caches_;
   std::vector<KvCache>* caches_ = &own_caches_;  // own_caches_, or a compiled executor's
   size_t max_slots_ = 0;       // rows of the largest cache
-  std::vector<float> scores_;  // attention scratch: a decode key range's partial results per thread
+  std::vector<float> scores_;  // attention scratch: a decode key range's partial results per thread, per sequence
+  std::vector<gemmac_attention_task> attention_tasks_;  // an attention op's task per sequence of a step
+  std::vector<size_t> attention_units_;                 // their tiles' cumulative counts
   std::vector<float> norm_scratch_;  // a FusedLinearOp's normalized input, prefill_chunk rows
   std::vector<float> gather_;        // the logits op's input rows of a batch step, prefill_chunk rows
   std::vector<size_t> row_range_;    // 0, 1, ..., prefill_chunk - 1: a single step's output rows

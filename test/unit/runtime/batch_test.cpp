@@ -238,6 +238,60 @@ void expectRefused(gemmac_batch* batch, const std::vector<gemmac_batch_entry>& e
     if (entries[i].session) EXPECT_EQ(gemmac_session_get_position(entries[i].session), positions[i]);
 }
 
+// A sequence's rows do not depend on the others in its step: decode attention
+// splits each sequence's keys as it would alone (past 64 keys here: a range
+// for each of 2 threads, merged) and int8 products quantize each row on its
+// own, so a session's logits stepped with three others, written in place as
+// consecutive rows of one array, equal its logits stepped alone into a buffer
+// of its own, bit for bit (the q4 model: every product is an int8 one).
+TEST_P(BatchTest, SequencesDoNotDependOnEachOther) {
+  if (!GetParam()) GTEST_SKIP() << "bf16 products are f32 ones; their rows may share tiles";
+  TinyConfig config = config_;
+  config.max_context = 96;
+  const std::string path = writeTempFile("batch-long.gmf", serialize(makeTinyModel(config)));
+  gemmac_model* model = nullptr;
+  ASSERT_EQ(gemmac_model_load(path.c_str(), &model), nullptr);
+  gemmac_batch* batch = nullptr;
+  ASSERT_EQ(gemmac_batch_create(model, 12, 2, &batch), nullptr);
+  ASSERT_EQ(gemmac_batch_set_int8_activations(batch, 1), nullptr);
+  auto session = [&] {
+    gemmac_session* created = nullptr;
+    EXPECT_EQ(gemmac_session_create(model, nullptr, &created), nullptr);
+    return created;
+  };
+  constexpr size_t kLong = 90;
+  const size_t vocab = static_cast<size_t>(config.vocab);
+  std::vector<gemmac_session*> together, alone;
+  std::vector<std::vector<int32_t>> ids(kSequences);
+  for (size_t s = 0; s < kSequences; ++s) {
+    together.push_back(session());
+    alone.push_back(session());
+    for (size_t i = 0; i < kLong; ++i) ids[s].push_back(static_cast<int32_t>((i * (13 + 4 * s) + s) % 100));
+  }
+  std::vector<float> rows(kSequences * vocab), own(vocab);
+  size_t differences = 0;
+  for (size_t position = 0; position < kLong;) {
+    const size_t count = position == 0 ? 3 : 1;
+    std::vector<gemmac_batch_entry> entries;
+    for (size_t s = 0; s < kSequences; ++s)
+      entries.push_back({together[s], ids[s].data() + position, count, rows.data() + s * vocab});
+    ASSERT_EQ(gemmac_batch_step(batch, entries.data(), entries.size()), nullptr);
+    for (size_t s = 0; s < kSequences; ++s) {
+      const gemmac_batch_entry entry = {alone[s], ids[s].data() + position, count, own.data()};
+      ASSERT_EQ(gemmac_batch_step(batch, &entry, 1), nullptr);
+      for (size_t v = 0; v < vocab; ++v) differences += own[v] != rows[s * vocab + v];
+    }
+    position += count;
+  }
+  EXPECT_EQ(differences, 0u);
+  for (size_t s = 0; s < kSequences; ++s) {
+    gemmac_session_free(together[s]);
+    gemmac_session_free(alone[s]);
+  }
+  gemmac_batch_free(batch);
+  gemmac_model_free(model);
+}
+
 TEST_P(BatchTest, BadEntriesChangeNothing) {
   gemmac_batch* batch = nullptr;
   gemmac_status status = gemmac_batch_create(model_, 0, 1, &batch);
