@@ -107,18 +107,32 @@ extern "C" gemmac_status gemmac_batch_step(gemmac_batch* batch, const gemmac_bat
       if (entry.logits) batch->logit_rows.push_back(batch->ids.size() - 1);
     }
     const size_t vocab = static_cast<size_t>(batch->model->vocab_size);
-    if (batch->logits.size() < batch->logit_rows.size() * vocab) batch->logits.resize(batch->logit_rows.size() * vocab);
+    // Entries whose logits are consecutive rows of one array get them written
+    // there; others through the batch's own rows and a copy (1 MB a row).
+    float* in_place = nullptr;
+    for (size_t i = 0, row = 0; i < count; ++i) {
+      if (!entries[i].logits) continue;
+      if (row == 0) in_place = entries[i].logits;
+      if (entries[i].logits != in_place + row++ * vocab) {
+        in_place = nullptr;
+        break;
+      }
+    }
+    float* logits = in_place;
+    if (!logits) {
+      if (batch->logits.size() < batch->logit_rows.size() * vocab) batch->logits.resize(batch->logit_rows.size() * vocab);
+      logits = batch->logits.data();
+    }
     {
       // As runStep (session.cpp): XNNPACK products keep state per run.
       std::unique_lock<std::mutex> lock(batch->model->run_mutex, std::defer_lock);
       if (batch->model->program->exclusiveRuns()) lock.lock();
       GEMMAC_RETURN_IF_ERROR(batch->executor->stepBatch(batch->ids.data(), batch->sequences.data(), count,
-                                                        batch->logit_rows.data(), batch->logit_rows.size(),
-                                                        batch->logits.data()));
+                                                        batch->logit_rows.data(), batch->logit_rows.size(), logits));
     }
     for (size_t i = 0, row = 0; i < count; ++i) {
       const gemmac_batch_entry& entry = entries[i];
-      if (entry.logits) std::copy_n(batch->logits.data() + row++ * vocab, vocab, entry.logits);
+      if (entry.logits && !in_place) std::copy_n(batch->logits.data() + row++ * vocab, vocab, entry.logits);
       gemmac::advanceSession(entry.session, entry.ids, entry.count);
     }
     return nullptr;

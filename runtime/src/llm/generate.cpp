@@ -32,7 +32,7 @@ gemmac_status generateFrom(gemmac_session* session, const gemmac_generate_option
   for (bool done = options.max_new_tokens == 0; !done;) {
     if (session->cancel_requested.exchange(false))
       return makeStatus(GEMMAC_CANCELLED, "generate: cancelled after %zu tokens", generator->ids().size());
-    GEMMAC_RETURN_IF_ERROR(generator->pick(logits, &pick));
+    GEMMAC_RETURN_IF_ERROR(generator->pick(logits->data(), &pick));
     // Decode even the last token (without logits) so the session holds everything
     // generated. A full context ends generation like max_new_tokens.
     if (pick.end != Generator::End::None) {

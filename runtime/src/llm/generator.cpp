@@ -29,12 +29,13 @@ gemmac_status Generator::create(const gemmac_session* session, const gemmac_gene
 
 Generator::~Generator() { gemmac_sampler_free(sampler_); }
 
-gemmac_status Generator::pick(std::vector<float>* logits, Pick* out) {
+gemmac_status Generator::pick(float* logits, Pick* out) {
   const gemmac_model& model = *session_->model;
-  applyPenalties(options_, session_->tokens, logits->data(), logits->size(), &penalized_);
+  const size_t vocab = static_cast<size_t>(model.vocab_size);
+  applyPenalties(options_, session_->tokens, logits, vocab, &penalized_);
   int32_t id;
-  GEMMAC_RETURN_IF_ERROR(constraint_ ? constraint_->sample(sampler_, logits, &id)
-                                     : gemmac_sampler_sample(sampler_, logits->data(), logits->size(), &id));
+  GEMMAC_RETURN_IF_ERROR(constraint_ ? constraint_->sample(sampler_, logits, vocab, &id)
+                                     : gemmac_sampler_sample(sampler_, logits, vocab, &id));
   out->id = id;
   out->text.clear();
   if (std::find(model.stop_ids.begin(), model.stop_ids.end(), id) != model.stop_ids.end()) {

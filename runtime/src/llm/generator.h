@@ -49,7 +49,7 @@ class Generator {
   /// last token; overwritten). Calls options.on_token with it, except for a
   /// stop id. After an end, the token is still to be appended (when the
   /// context has room) so that the session holds everything it generated.
-  gemmac_status pick(std::vector<float>* logits, Pick* out);
+  gemmac_status pick(float* logits, Pick* out);
   /// When generation is over: the text held back (an unfinished character or
   /// a possible start of a stop string), also passed to on_token with id -1.
   std::string finish();

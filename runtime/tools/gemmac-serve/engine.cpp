@@ -21,7 +21,6 @@ struct Engine::Slot {
   size_t prompt_done = 0;   // prompt tokens the session holds
   int32_t next_token = -1;  // picked, to append in the next step
   bool picked_any = false;
-  std::vector<float> logits;  // vocab_size floats, those of the session's last token
 };
 
 namespace {
@@ -47,6 +46,7 @@ gemmac_status Engine::create(gemmac_model* model, const EngineOptions& options, 
   engine->stop_ids_ = model->stop_ids;
   if (gemmac_status status = gemmac_batch_create(model, options.step_tokens, options.threads, &engine->batch_))
     return status;
+  engine->step_logits_.resize(options.max_batch * engine->vocab_);
   if (options.int8_activations)
     if (gemmac_status status = gemmac_batch_set_int8_activations(engine->batch_, 1)) return status;
   gemmac_session_options session_options;
@@ -57,7 +57,6 @@ gemmac_status Engine::create(gemmac_model* model, const EngineOptions& options, 
   for (size_t i = 0; i < options.max_batch; ++i) {
     auto slot = std::make_unique<Slot>();
     if (gemmac_status status = gemmac_session_create(model, &session_options, &slot->session)) return status;
-    slot->logits.resize(engine->vocab_);
     engine->slots_.push_back(std::move(slot));
   }
   engine->thread_ = std::thread([raw = engine.get()] { raw->run(); });
@@ -199,11 +198,12 @@ void Engine::step() {
       planStep(std::move(progress), options_.step_tokens, std::min(kPrefillChunk, options_.step_tokens));
   if (plan.empty()) return;
   std::vector<gemmac_batch_entry> entries;
+  size_t logit_rows = 0;
   for (const PlannedEntry& planned : plan) {
     Slot* slot = slots_[planned.slot].get();
     const bool prefill = slot->prompt_done < slot->request.prompt.size();
     entries.push_back({slot->session, prefill ? slot->request.prompt.data() + slot->prompt_done : &slot->next_token,
-                       planned.count, planned.logits ? slot->logits.data() : nullptr});
+                       planned.count, planned.logits ? step_logits_.data() + logit_rows++ * vocab_ : nullptr});
   }
   gemmac_status status = gemmac_batch_step(batch_, entries.data(), entries.size());
   ++metrics_->steps;
@@ -214,22 +214,22 @@ void Engine::step() {
     for (const PlannedEntry& planned : plan) finishSlot(slots_[planned.slot].get(), "", "server_error", message);
     return;
   }
-  for (const PlannedEntry& planned : plan) {
-    Slot* slot = slots_[planned.slot].get();
+  for (size_t i = 0; i < plan.size(); ++i) {
+    Slot* slot = slots_[plan[i].slot].get();
     if (slot->prompt_done < slot->request.prompt.size()) {
-      slot->prompt_done += planned.count;
-      metrics_->prompt_tokens += planned.count;
+      slot->prompt_done += plan[i].count;
+      metrics_->prompt_tokens += plan[i].count;
     }
-    if (planned.logits) pickAfterStep(slot);
+    if (entries[i].logits) pickAfterStep(slot, entries[i].logits);
   }
 }
 
-void Engine::pickAfterStep(Slot* slot) {
+void Engine::pickAfterStep(Slot* slot, float* logits) {
   const Clock::time_point now = Clock::now();
   if (slot->request.ignore_eos)
-    for (int32_t id : stop_ids_) slot->logits[static_cast<size_t>(id)] = -std::numeric_limits<float>::infinity();
+    for (int32_t id : stop_ids_) logits[static_cast<size_t>(id)] = -std::numeric_limits<float>::infinity();
   gemmac::Generator::Pick pick;
-  if (gemmac_status status = slot->generator->pick(&slot->logits, &pick)) {
+  if (gemmac_status status = slot->generator->pick(logits, &pick)) {
     finishSlot(slot, "", "server_error", "pick: " + takeStatusMessage(status));
     return;
   }

@@ -84,7 +84,8 @@ class Engine {
   void start(Slot* slot);
   /// Ends what was cancelled or ran out of time, then runs one step.
   void step();
-  void pickAfterStep(Slot* slot);
+  /// Picks the slot's next token from `logits` (vocab_size floats, overwritten).
+  void pickAfterStep(Slot* slot, float* logits);
   void finishSlot(Slot* slot, const std::string& finish_reason, const std::string& error_type = "",
                   const std::string& error_message = "");
   /// Hands the outcome to the request's channel and counts the request out.
@@ -95,6 +96,9 @@ class Engine {
   Metrics* metrics_;
   size_t vocab_ = 0;
   gemmac_batch* batch_ = nullptr;
+  // A step's logits, a row per entry that wants them in entry order: consecutive
+  // rows, which gemmac_batch_step fills in place (no copy of 1 MB a row).
+  std::vector<float> step_logits_;
   std::vector<std::unique_ptr<Slot>> slots_;
   uint64_t admissions_ = 0;
   std::vector<int32_t> stop_ids_;  // the model's, banned for ignore_eos requests

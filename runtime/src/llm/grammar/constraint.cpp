@@ -74,11 +74,11 @@ bool Constraint::isStop(int32_t id) const {
   return std::find(stop_ids_.begin(), stop_ids_.end(), id) != stop_ids_.end();
 }
 
-gemmac_status Constraint::sample(gemmac_sampler* sampler, std::vector<float>* logits, int32_t* id) {
+gemmac_status Constraint::sample(gemmac_sampler* sampler, float* logits, size_t vocab_size, int32_t* id) {
   double sampler_ms = 0;
   auto sampleFrom = [&](int32_t* out) {
     auto start = Clock::now();
-    gemmac_status status = gemmac_sampler_sample(sampler, logits->data(), logits->size(), out);
+    gemmac_status status = gemmac_sampler_sample(sampler, logits, vocab_size, out);
     sampler_ms += msSince(start);
     return status;
   };
@@ -98,16 +98,16 @@ gemmac_status Constraint::sample(gemmac_sampler* sampler, std::vector<float>* lo
   masks_cached_ += cached;
   // Stop ids are outside the mask (they add no text): allowed where the text is complete.
   const bool complete = matcher_->complete();
-  float* values = logits->data();
+  float* values = logits;
   stop_logits_.clear();
   if (complete)
     for (int32_t stop : stop_ids_)
-      if (stop >= 0 && static_cast<size_t>(stop) < logits->size()) stop_logits_.push_back({stop, values[stop]});
+      if (stop >= 0 && static_cast<size_t>(stop) < vocab_size) stop_logits_.push_back({stop, values[stop]});
   bool any = !stop_logits_.empty();
   // A word at a time: structural states allow few tokens, string states most.
-  for (size_t base = 0; base < logits->size(); base += 64) {
+  for (size_t base = 0; base < vocab_size; base += 64) {
     const uint64_t bits = mask[base >> 6];
-    const size_t n = std::min<size_t>(64, logits->size() - base);
+    const size_t n = std::min<size_t>(64, vocab_size - base);
     any |= bits != 0;
     if (bits == 0) {
       std::fill_n(values + base, n, -INFINITY);

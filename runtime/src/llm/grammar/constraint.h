@@ -25,7 +25,7 @@ class Constraint {
   /// and masks only otherwise; sampling samples from the masked logits, so
   /// top-k and top-p cut among allowed tokens. A stop id comes back only where
   /// the text is complete. `logits` may be overwritten.
-  gemmac_status sample(gemmac_sampler* sampler, std::vector<float>* logits, int32_t* id);
+  gemmac_status sample(gemmac_sampler* sampler, float* logits, size_t vocab_size, int32_t* id);
   /// Moves past `id` (a non-stop id from sample()).
   void accept(int32_t id);
   /// The grammar admits nothing more: generation is over.
