@@ -353,9 +353,11 @@ typedef struct gemmac_generate_options {
    * llama.cpp defines them: repeat_penalty r (> 0; 1, the default: off) divides
    * a positive logit by r and multiplies a negative one by r (the CTRL paper's
    * rule); presence_penalty p (0, the default: off) subtracts p from the logit
-   * of each such token once, however often it occurs. */
+   * of each such token once, however often it occurs; frequency_penalty f (0,
+   * the default: off) subtracts f times the number of its occurrences. */
   float repeat_penalty;
   float presence_penalty;
+  float frequency_penalty;
   int32_t penalty_last_n; /* >= 0; default 64; 0: no penalties */
   /* NULL (default): unconstrained. Otherwise the text follows this grammar (created
    * for the session's model); when generation ends before the text is complete

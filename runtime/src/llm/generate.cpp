@@ -69,6 +69,7 @@ void gemmac_generate_options_init(gemmac_generate_options* options) {
   options->stop_string_count = 0;
   options->repeat_penalty = 1.0f;
   options->presence_penalty = 0.0f;
+  options->frequency_penalty = 0.0f;
   options->penalty_last_n = 64;
   options->grammar = nullptr;
 }

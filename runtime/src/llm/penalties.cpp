@@ -16,6 +16,10 @@ gemmac_status checkPenalties(const gemmac_generate_options& options) {
     return makeStatus(GEMMAC_INVALID_ARGUMENT,
                       "generate: presence_penalty %g is not finite (0 means off)",
                       options.presence_penalty);
+  if (!std::isfinite(options.frequency_penalty))
+    return makeStatus(GEMMAC_INVALID_ARGUMENT,
+                      "generate: frequency_penalty %g is not finite (0 means off)",
+                      options.frequency_penalty);
   if (options.penalty_last_n < 0)
     return makeStatus(GEMMAC_INVALID_ARGUMENT,
                       "generate: penalty_last_n %d is negative (0 means no penalties)",
@@ -25,18 +29,23 @@ gemmac_status checkPenalties(const gemmac_generate_options& options) {
 
 void applyPenalties(const gemmac_generate_options& options, const std::vector<int32_t>& history,
                     float* logits, size_t vocab_size, std::vector<int32_t>* scratch) {
-  const bool repeat = options.repeat_penalty != 1.0f, presence = options.presence_penalty != 0.0f;
-  if ((!repeat && !presence) || options.penalty_last_n == 0) return;
+  const bool repeat = options.repeat_penalty != 1.0f;
+  if ((!repeat && options.presence_penalty == 0.0f && options.frequency_penalty == 0.0f) ||
+      options.penalty_last_n == 0)
+    return;
   size_t window = std::min(history.size(), static_cast<size_t>(options.penalty_last_n));
   scratch->assign(history.end() - static_cast<std::ptrdiff_t>(window), history.end());
-  // Each distinct id once: the penalties do not grow with the number of occurrences.
+  // Each distinct id once (a run of the sorted window), with its count.
   std::sort(scratch->begin(), scratch->end());
-  scratch->erase(std::unique(scratch->begin(), scratch->end()), scratch->end());
-  for (int32_t id : *scratch) {
+  for (auto run = scratch->begin(); run != scratch->end();) {
+    const auto next = std::upper_bound(run, scratch->end(), *run);
+    const int32_t id = *run;
+    const float count = static_cast<float>(next - run);
+    run = next;
     if (id < 0 || static_cast<size_t>(id) >= vocab_size) continue;
     float& logit = logits[id];
     if (repeat) logit = logit > 0.0f ? logit / options.repeat_penalty : logit * options.repeat_penalty;
-    logit -= options.presence_penalty;
+    logit -= options.presence_penalty + count * options.frequency_penalty;
   }
 }
 

@@ -1,4 +1,4 @@
-// Repetition and presence penalties on logits (gemmac_generate_options).
+// Repetition, presence and frequency penalties on logits (gemmac_generate_options).
 #ifndef GEMMAC_RUNTIME_SRC_LLM_PENALTIES_H_
 #define GEMMAC_RUNTIME_SRC_LLM_PENALTIES_H_
 
@@ -11,11 +11,12 @@
 namespace gemmac {
 
 /// Fails naming the bad field: repeat_penalty must be > 0 and finite,
-/// presence_penalty finite, penalty_last_n >= 0.
+/// presence_penalty and frequency_penalty finite, penalty_last_n >= 0.
 gemmac_status checkPenalties(const gemmac_generate_options& options);
 
 /// Applies options' penalties to logits[vocab_size] for the distinct ids among
-/// the last penalty_last_n of `history`; `scratch` is reused between calls.
+/// the last penalty_last_n of `history` (frequency: times their count there);
+/// `scratch` is reused between calls.
 void applyPenalties(const gemmac_generate_options& options, const std::vector<int32_t>& history,
                     float* logits, size_t vocab_size, std::vector<int32_t>* scratch);
 

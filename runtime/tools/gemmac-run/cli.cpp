@@ -28,6 +28,8 @@ const char kUsage[] =
     "    --repeat-penalty R    > 0: divide positive (multiply negative) logits of recent\n"
     "                          tokens by R; 1 (default): off\n"
     "    --presence-penalty P  subtract P from the logits of recent tokens; 0 (default): off\n"
+    "    --frequency-penalty F subtract F x its count from each recent token's logit;\n"
+    "                          0 (default): off\n"
     "    --repeat-last-n N     recent tokens: the last N in the context (default 64)\n"
     "    --seed S              sampler seed (default 0)\n"
     "    --json-schema FILE    output JSON that validates against this JSON Schema\n"

@@ -59,6 +59,8 @@ int runGenerate(int argc, char** argv) {
       options.repeat_penalty = parseFloat(flag, args.value(flag));
     } else if (flag == "--presence-penalty") {
       options.presence_penalty = parseFloat(flag, args.value(flag));
+    } else if (flag == "--frequency-penalty") {
+      options.frequency_penalty = parseFloat(flag, args.value(flag));
     } else if (flag == "--repeat-last-n") {
       options.penalty_last_n = static_cast<int32_t>(parseInt(flag, args.value(flag), 0, INT32_MAX));
     } else if (flag == "--seed") {

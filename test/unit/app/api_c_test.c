@@ -61,6 +61,7 @@ static void generate_defaults(void) {
   CHECK(options.stop_string_count == 0);
   CHECK(options.repeat_penalty == 1.0f);
   CHECK(options.presence_penalty == 0.0f);
+  CHECK(options.frequency_penalty == 0.0f);
   CHECK(options.sampler.min_p == 0.0f);
 
   gemmac_chat_options chat;

@@ -353,6 +353,18 @@ TEST(Penalties, RepeatAndPresenceAsLlamaCpp) {
   gemmac::applyPenalties(options, {0}, logits.data(), logits.size(), &scratch);
   EXPECT_EQ(logits[0], 1.0f);
 
+  // Frequency: times the count in the window (id 1 twice), beside presence once.
+  options = greedy(1);
+  options.presence_penalty = 0.5f;
+  options.frequency_penalty = 0.25f;
+  options.penalty_last_n = 4;
+  logits = {1.0f, 2.0f, -1.0f, 4.0f};
+  gemmac::applyPenalties(options, {3, 1, 1, 2, 7, -1}, logits.data(), logits.size(), &scratch);
+  // The window is {1, 2, 7, -1}: ids outside the vocabulary are skipped.
+  EXPECT_EQ(logits, (std::vector<float>{1.0f, 2.0f - (0.5f + 0.25f), -1.0f - (0.5f + 0.25f), 4.0f}));
+  gemmac::applyPenalties(options, {1, 1, 1, 3}, logits.data(), logits.size(), &scratch);
+  EXPECT_EQ(logits[1], 2.0f - (0.5f + 0.25f) - (0.5f + 3 * 0.25f));
+
   options = greedy(1);
   options.repeat_penalty = 0.0f;
   std::vector<int32_t> prompt = {2, 300};
@@ -360,6 +372,12 @@ TEST(Penalties, RepeatAndPresenceAsLlamaCpp) {
   gemmac_status status = gemmac_session_generate(session.session, prompt.data(), prompt.size(), &options,
                                                  nullptr, 0, nullptr);
   EXPECT_EQ(gemmac_status_get_code(status), GEMMAC_INVALID_ARGUMENT);
+  gemmac_status_free(status);
+  options = greedy(1);
+  options.frequency_penalty = NAN;
+  status = gemmac_session_generate(session.session, prompt.data(), prompt.size(), &options, nullptr, 0, nullptr);
+  EXPECT_EQ(gemmac_status_get_code(status), GEMMAC_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(gemmac_status_get_message(status)).find("frequency_penalty"), std::string::npos);
   gemmac_status_free(status);
 }
 
