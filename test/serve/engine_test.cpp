@@ -159,12 +159,17 @@ TEST_F(EngineTest, BatchedRequestsGetTheirTokensAlone) {
   }
 }
 
+// Plain, with a stop string, and with OpenAI's penalties (which must change
+// the text: the mapping is not a no-op).
 TEST_F(EngineTest, GeneratesWhatSessionGenerateDoes) {
   start(EngineOptions());
   const char* stop[] = {"tt"};
-  for (bool with_stop : {false, true}) {
+  std::string plain;
+  for (int variant : {0, 1, 2}) {
+    const bool with_stop = variant == 1, penalized = variant == 2;
     GenerationRequest request = greedy("the cat", 10);
     if (with_stop) request.stop = {stop[0]};
+    if (penalized) request.presence_penalty = request.frequency_penalty = 2.0f;
     const std::vector<int32_t> ids = request.prompt;
     auto channel = request.channel;
     ASSERT_EQ(engine_->submit(std::move(request)), Engine::Admission::Accepted);
@@ -182,6 +187,7 @@ TEST_F(EngineTest, GeneratesWhatSessionGenerateDoes) {
     options.max_new_tokens = 10;
     options.stop_strings = with_stop ? stop : nullptr;
     options.stop_string_count = with_stop ? 1 : 0;
+    options.presence_penalty = options.frequency_penalty = penalized ? 2.0f : 0.0f;
     options.user_data = &expected;
     options.on_token = [](void* user_data, int32_t, const char* text, size_t length) {
       static_cast<std::string*>(user_data)->append(text, length);
@@ -191,7 +197,9 @@ TEST_F(EngineTest, GeneratesWhatSessionGenerateDoes) {
     ASSERT_EQ(gemmac_session_generate(session, ids.data(), ids.size(), &options, nullptr, 0, &count), nullptr);
     gemmac_session_free(session);
     EXPECT_EQ(served, expected);
-    if (!with_stop) EXPECT_FALSE(served.empty());
+    if (variant == 0) plain = served;
+    if (variant != 1) EXPECT_FALSE(served.empty());
+    if (penalized) EXPECT_NE(served, plain);
     EXPECT_EQ(outcome.completion_tokens, count);
     EXPECT_EQ(outcome.prompt_tokens, ids.size());
   }

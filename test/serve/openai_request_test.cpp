@@ -27,7 +27,8 @@ TEST(OpenAiRequest, ReadsAChatRequest) {
   const CompletionRequest request = parseCompletionRequest(
       std::string("{") + kMessages +
           R"(, "model": "m", "max_tokens": 7, "temperature": 0, "top_p": 0.5, "top_k": 3, "seed": 9,
-             "stop": ["a", ""], "stream": true, "stream_options": {"include_usage": true}, "unknown": [1])"
+             "stop": ["a", ""], "stream": true, "stream_options": {"include_usage": true}, "unknown": [1],
+             "presence_penalty": 0.5, "frequency_penalty": -1.5)"
           "}",
       Endpoint::Chat);
   EXPECT_EQ(request.model, "m");
@@ -44,6 +45,8 @@ TEST(OpenAiRequest, ReadsAChatRequest) {
   EXPECT_TRUE(request.stream);
   EXPECT_TRUE(request.include_usage);
   EXPECT_FALSE(request.json_schema.has_value());
+  EXPECT_EQ(request.presence_penalty, 0.5f);
+  EXPECT_EQ(request.frequency_penalty, -1.5f);
 }
 
 TEST(OpenAiRequest, DefaultsAreOpenAis) {
@@ -53,6 +56,8 @@ TEST(OpenAiRequest, DefaultsAreOpenAis) {
   EXPECT_EQ(request.sampler.temperature, 1.0f);
   EXPECT_FALSE(request.seeded);
   EXPECT_FALSE(request.stream);
+  EXPECT_EQ(request.presence_penalty, 0.0f);
+  EXPECT_EQ(request.frequency_penalty, 0.0f);
 }
 
 TEST(OpenAiRequest, ReadsTextPartsAndResponseFormats) {
@@ -92,6 +97,8 @@ TEST(OpenAiRequest, NamesTheFieldOfAWrongTypeOrValue) {
       {"{" + m + R"("top_p": 0})", "top_p"},
       {"{" + m + R"("top_k": 1.5})", "top_k"},
       {"{" + m + R"("stop": 5})", "stop"},
+      {"{" + m + R"("presence_penalty": 2.5})", "presence_penalty"},
+      {"{" + m + R"("frequency_penalty": "1"})", "frequency_penalty"},
       {"{" + m + R"("stream": "yes"})", "stream"},
       {"{" + m + R"("n": 2})", "n"},
       {"{" + m + R"("logprobs": true})", "logprobs"},

@@ -175,6 +175,8 @@ void Engine::start(Slot* slot) {
   options.stop_strings = stop.empty() ? nullptr : stop.data();
   options.stop_string_count = stop.size();
   options.grammar = request.grammar.get();
+  options.presence_penalty = request.presence_penalty;
+  options.frequency_penalty = request.frequency_penalty;
   if (gemmac_status status = gemmac::Generator::create(slot->session, options, &slot->generator))
     finishSlot(slot, "", "server_error", takeStatusMessage(status));
 }

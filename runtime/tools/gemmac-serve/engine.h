@@ -44,6 +44,10 @@ struct GenerationRequest {
   int32_t max_tokens = 16;
   gemmac_sampler_options sampler{};
   std::vector<std::string> stop;  // non-empty stop strings
+  // gemmac_generate_options' penalties over the last 64 tokens, prompt
+  // included (as llama.cpp's server applies OpenAI's two).
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
   std::shared_ptr<gemmac_grammar> grammar;  // NULL: unconstrained
   bool ignore_eos = false;  // never pick a stop id (throughput measurements)
   std::shared_ptr<RequestChannel> channel;

@@ -60,6 +60,8 @@ GenerationRequest makeGenerationRequest(const gemmac_model* model, const Complet
     out.sampler.seed = random();
   }
   out.stop = request.stop;
+  out.presence_penalty = request.presence_penalty;
+  out.frequency_penalty = request.frequency_penalty;
   out.ignore_eos = request.ignore_eos;
   if (request.json_schema) {
     gemmac_grammar* grammar = nullptr;

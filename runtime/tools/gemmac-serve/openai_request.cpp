@@ -175,6 +175,10 @@ CompletionRequest parseCompletionRequest(const std::string& body, Endpoint endpo
     request.seeded = true;
   }
   request.stop = stopStrings(parsed);
+  if (field(parsed, "presence_penalty"))
+    request.presence_penalty = float(number(parsed, "presence_penalty", -2, 2, "[-2, 2]"));
+  if (field(parsed, "frequency_penalty"))
+    request.frequency_penalty = float(number(parsed, "frequency_penalty", -2, 2, "[-2, 2]"));
   request.stream = boolean(parsed, "stream");
   if (const json* options = field(parsed, "stream_options")) {
     if (!options->is_object()) throw badField("stream_options", "expected an object");

@@ -29,6 +29,8 @@ struct CompletionRequest {
   gemmac_sampler_options sampler{};   // temperature (OpenAI's default 1), top_p, top_k, seed
   bool seeded = false;                // the seed was given
   std::vector<std::string> stop;      // non-empty strings
+  float presence_penalty = 0.0f;      // in [-2, 2], as OpenAI's
+  float frequency_penalty = 0.0f;     // in [-2, 2], as OpenAI's
   bool stream = false;
   bool include_usage = false;         // stream_options.include_usage
   std::optional<std::string> json_schema;  // response_format json_schema (its schema) or json_object
