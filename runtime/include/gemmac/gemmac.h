@@ -229,9 +229,10 @@ typedef struct gemmac_batch_entry {
  * order (rows go through the prefill kernels). Everything is checked before
  * anything runs: the entries' tokens together at most max_tokens, ids inside
  * the vocabulary, each session's context (GEMMAC_OUT_OF_RANGE naming the
- * entry); a failed step leaves every session as it was. When the entries'
- * logits buffers are consecutive rows of one array (in entry order), the
- * step writes them in place; otherwise it copies each (vocab_size floats). */
+ * entry); a failed step leaves every session as it was (not the logits
+ * buffers). When the entries' logits buffers are consecutive rows of one
+ * array (in entry order), the step writes them in place; otherwise it copies
+ * each (vocab_size floats). */
 gemmac_status gemmac_batch_step(gemmac_batch* batch, const gemmac_batch_entry* entries, size_t count);
 
 /* Int8 activations (an approximate mode, off by default): when `enable` is

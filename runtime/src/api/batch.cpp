@@ -109,11 +109,13 @@ extern "C" gemmac_status gemmac_batch_step(gemmac_batch* batch, const gemmac_bat
     const size_t vocab = static_cast<size_t>(batch->model->vocab_size);
     // Entries whose logits are consecutive rows of one array get them written
     // there; others through the batch's own rows and a copy (1 MB a row).
+    // (Compared as integers: a row past the caller's array is no pointer to form.)
     float* in_place = nullptr;
     for (size_t i = 0, row = 0; i < count; ++i) {
       if (!entries[i].logits) continue;
       if (row == 0) in_place = entries[i].logits;
-      if (entries[i].logits != in_place + row++ * vocab) {
+      if (reinterpret_cast<uintptr_t>(entries[i].logits) !=
+          reinterpret_cast<uintptr_t>(in_place) + row++ * vocab * sizeof(float)) {
         in_place = nullptr;
         break;
       }

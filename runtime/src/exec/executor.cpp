@@ -31,18 +31,7 @@ gemmac_status Executor::create(const Program& program, size_t max_context, size_
 
 gemmac_status Executor::createForBatch(const Program& program, size_t max_rows, size_t num_threads,
                                        std::unique_ptr<Executor>* out) {
-  std::unique_ptr<Executor> executor;
-  GEMMAC_RETURN_IF_ERROR(createBuffers(program, max_rows, num_threads, &executor));
-  // A step has at most one sequence a row, each with its attention task and scratch.
-  try {
-    executor->scores_.resize(executor->scores_.size() * max_rows);
-    executor->attention_tasks_.resize(max_rows);
-    executor->attention_units_.resize(max_rows);
-  } catch (const std::exception&) {
-    return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "out of memory allocating attention scratch for %zu rows", max_rows);
-  }
-  *out = std::move(executor);
-  return nullptr;
+  return createBuffers(program, max_rows, num_threads, out);
 }
 
 gemmac_status Executor::createBuffers(const Program& program, size_t max_rows, size_t num_threads,
@@ -88,7 +77,8 @@ gemmac_status Executor::createBuffers(const Program& program, size_t max_rows, s
         range_floats = std::max(range_floats, static_cast<size_t>(attention.num_heads()) *
                                                   (static_cast<size_t>(attention.head_dim()) + 2));
       }
-    executor->scores_.resize(pthreadpool_get_threads_count(executor->pool_) * range_floats);
+    executor->sequence_scores_ = pthreadpool_get_threads_count(executor->pool_) * range_floats;
+    executor->scores_.resize(executor->sequence_scores_);
     executor->attention_tasks_.resize(1);
     executor->attention_units_.resize(1);
   } catch (const std::exception&) {
@@ -157,7 +147,15 @@ gemmac_status Executor::runAttention(const schema::Op& op, const Sequence* seque
   // one parallel loop (one per sequence left the threads waking for a few
   // keys each, a tenth of a 16-sequence step). The caches are only read.
   const size_t threads = pthreadpool_get_threads_count(pool_);
-  const size_t scratch = scores_.size() / attention_tasks_.size();
+  // A batch step's sequences beyond those seen before: their tasks and scratch
+  // grow here (a bad_alloc becomes the step's status), not at creation for
+  // every possible sequence (one a row: max_rows copies).
+  if (attention_tasks_.size() < sequence_count) {
+    scores_.resize(sequence_count * sequence_scores_);
+    attention_tasks_.resize(sequence_count);
+    attention_units_.resize(sequence_count);
+  }
+  const size_t scratch = sequence_scores_;
   size_t units = 0;
   for (size_t s = 0, first_row = 0; s < sequence_count; first_row += sequences[s++].count) {
     const Sequence& sequence = sequences[s];

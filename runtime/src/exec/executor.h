@@ -99,6 +99,7 @@ class Executor {
   std::vector<KvCache>* caches_ = &own_caches_;  // own_caches_, or a compiled executor's
   size_t max_slots_ = 0;       // rows of the largest cache
   std::vector<float> scores_;  // attention scratch: a decode key range's partial results per thread, per sequence
+  size_t sequence_scores_ = 0;  // scores_ floats a sequence
   std::vector<gemmac_attention_task> attention_tasks_;  // an attention op's task per sequence of a step
   std::vector<size_t> attention_units_;                 // their tiles' cumulative counts
   std::vector<float> norm_scratch_;  // a FusedLinearOp's normalized input, prefill_chunk rows
