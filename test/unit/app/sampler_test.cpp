@@ -47,14 +47,14 @@ TEST(Sampler, GreedyTakesLowestIdOnTies) {
   EXPECT_EQ(greedy.sample({-INFINITY, -3.0f, -3.0f}), 1);
 }
 
-// The logits are scanned in blocks: the maximum (and the first of a tie) is
-// found in every place of a block, in the tail after the last whole block,
-// and among -inf; a NaN or +inf is named by its place wherever it is.
+// The logits are scanned 8 at a time in vector lanes, then a scalar tail: the
+// maximum (and the first of a tie) is found in every lane and set, in the
+// tail, and among -inf; a NaN or +inf is named by its place wherever it is.
 TEST(Sampler, GreedyFindsTheMaximumInEveryPlace) {
   Sampler greedy(options(0.0f, 0, 1.0f, 0));
-  const size_t vocab = 1000;  // 15 blocks of 64 and a tail of 40
-  for (size_t at : {size_t{0}, size_t{15}, size_t{16}, size_t{63}, size_t{64}, size_t{511}, size_t{960},
-                    size_t{983}, size_t{999}}) {
+  const size_t vocab = 1003;  // 125 blocks of 8 and a tail of 3
+  for (size_t at : {size_t{0}, size_t{3}, size_t{4}, size_t{7}, size_t{8}, size_t{511}, size_t{999}, size_t{1000},
+                    size_t{1002}}) {
     std::vector<float> logits = rampLogits(vocab);
     logits[at] = 7.0f;
     EXPECT_EQ(greedy.sample(logits), static_cast<int32_t>(at));
