@@ -166,6 +166,11 @@ struct Shape {
   size_t n, k, m, n_begin, n_end, pad;
 };
 
+std::string describe(bool q8, const Shape& s) {
+  return std::string(q8 ? "q8g32" : "q4g32") + " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) +
+         " m=" + std::to_string(s.m) + " [" + std::to_string(s.n_begin) + ", " + std::to_string(s.n_end) + ")";
+}
+
 // |got - want| over the bound of f32 summation, 2e-6 * magnitude (the sum of
 // the terms' magnitudes); infinite for a NaN.
 double errorOverBound(double got, double want, double magnitude) {
@@ -201,8 +206,7 @@ TEST_P(QuantLinear, MatchesDoubleReference) {
   std::mt19937 rng(1234);
   for (bool q8 : {false, true}) {
     for (const Shape& s : shapes) {
-      SCOPED_TRACE(testing::Message() << (q8 ? "q8g32" : "q4g32") << " n=" << s.n << " k=" << s.k << " m=" << s.m
-                                      << " [" << s.n_begin << ", " << s.n_end << ")");
+      SCOPED_TRACE(describe(q8, s));
       const std::vector<uint8_t> w = randomWeight(q8, s.n, s.k, rng);
       // Activations over a wide dynamic range: exactness must not depend on it.
       std::vector<float> x(s.m * s.k);
@@ -333,8 +337,7 @@ TEST_P(QuantInt8Linear, MatchesTheDefinition) {
   std::mt19937 rng(4321);
   for (bool q8 : {false, true}) {
     for (const Shape& s : shapes) {
-      SCOPED_TRACE(testing::Message() << (q8 ? "q8g32" : "q4g32") << " n=" << s.n << " k=" << s.k << " m=" << s.m
-                                      << " [" << s.n_begin << ", " << s.n_end << ")");
+      SCOPED_TRACE(describe(q8, s));
       const std::vector<uint8_t> w = randomWeight(q8, s.n, s.k, rng);
       std::vector<float> x(s.m * s.k);
       std::normal_distribution<float> normal(0.0f, 1.0f);
