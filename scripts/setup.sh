@@ -23,6 +23,8 @@ packages=(
   default-jdk-headless
   # gemmac-serve: HTTP and JSON; nginx for its scale-out example and test
   libcpp-httplib-dev nlohmann-json3-dev nginx
+  # ss, which the serve tests read a listening socket's backlog with
+  iproute2
 )
 missing=()
 for p in "${packages[@]}"; do

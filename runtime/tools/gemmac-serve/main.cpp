@@ -1,4 +1,5 @@
 // gemmac-serve: an OpenAI-compatible server with continuous batching, and its bench mode.
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include <httplib.h>
 
@@ -53,10 +55,23 @@ int runServe(const ServeOptions& options) {
   const size_t pool = options.engine.max_batch + options.engine.max_queue + 16;
   server.new_task_queue = [pool] { return new httplib::ThreadPool(pool); };
   api.install(&server);
+  // Debian's cpp-httplib is compiled with a listen backlog of 5: in a burst of
+  // more new connections the rest had their SYNs dropped and retried a second
+  // or more later. Listening again on the bound socket raises the backlog.
+  int listening = -1;
+  server.set_socket_options([&listening](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening = sock;
+  });
   const int port = options.port == 0 ? server.bind_to_any_port(options.host)
                                      : (server.bind_to_port(options.host, options.port) ? options.port : -1);
   if (port < 0) {
     std::fprintf(stderr, "gemmac-serve: cannot listen on %s:%d\n", options.host.c_str(), options.port);
+    return 1;
+  }
+  if (listening < 0 || ::listen(listening, SOMAXCONN) != 0) {
+    std::fprintf(stderr, "gemmac-serve: cannot raise the listen backlog on %s:%d: %s\n", options.host.c_str(), port,
+                 std::strerror(errno));
     return 1;
   }
   std::printf("gemmac-serve: listening on http://%s:%d\n", options.host.c_str(), port);
