@@ -295,16 +295,9 @@ TEST(QuantInt8, QuantizesAGroupByHand) {
   for (size_t i = 0; i < GEMMAC_QUANT_GROUP; ++i) EXPECT_EQ(q[i], 0);
 }
 
-struct Int8Variant {
-  std::string name;
-  gemmac_linear_q_fn q4, q8;
-  bool supported;
-};
-
-void PrintTo(const Int8Variant& variant, std::ostream* os) { *os << variant.name; }
-
-std::vector<Int8Variant> int8Variants() {
-  std::vector<Int8Variant> all = {
+// The int8-activation variants, as Variant (the same contract's functions).
+std::vector<Variant> int8Variants() {
+  std::vector<Variant> all = {
       {"generic", gemmac_linear_q4g32_int8act_generic, gemmac_linear_q8g32_int8act_generic, true}};
 #if defined(__x86_64__)
   __builtin_cpu_init();
@@ -316,13 +309,13 @@ std::vector<Int8Variant> int8Variants() {
   return all;
 }
 
-class QuantInt8Linear : public ::testing::TestWithParam<Int8Variant> {};
+class QuantInt8Linear : public ::testing::TestWithParam<Variant> {};
 
 // Each variant against the definition evaluated here (the integer dot
 // products, each group's two f32 multiplications, the terms summed in f32 in
 // group order), bit for bit.
 TEST_P(QuantInt8Linear, MatchesTheDefinition) {
-  const Int8Variant& variant = GetParam();
+  const Variant& variant = GetParam();
   if (!variant.supported) GTEST_SKIP() << "this CPU lacks the features of " << variant.name;
   // k: 1, 3, 5, 16, 20 (Gemma's 640), 22, 28, 65 and 129 groups (past a
   // 64-group packing chunk; scales read 8 groups at a time, the last ones
@@ -379,7 +372,7 @@ TEST_P(QuantInt8Linear, MatchesTheDefinition) {
 // every product is an integer sum below 2^24, exact in f32 whatever the
 // order, so the integer parts (unsigned levels and their offsets) must be exact.
 TEST_P(QuantInt8Linear, IntegerProductsAreExact) {
-  const Int8Variant& variant = GetParam();
+  const Variant& variant = GetParam();
   if (!variant.supported) GTEST_SKIP() << "this CPU lacks the features of " << variant.name;
   const size_t n = 7, k = 672, m = 5;  // 21 groups: a whole block and a partial one
   std::mt19937 rng(7);
@@ -408,7 +401,7 @@ TEST_P(QuantInt8Linear, IntegerProductsAreExact) {
 // A token's results depend on its row only, bit for bit: the same whether
 // it runs alone or in any place of a tile of other tokens.
 TEST_P(QuantInt8Linear, TokensDoNotDependOnEachOther) {
-  const Int8Variant& variant = GetParam();
+  const Variant& variant = GetParam();
   if (!variant.supported) GTEST_SKIP() << "this CPU lacks the features of " << variant.name;
   const size_t n = 37, k = 640, m = 17;
   std::mt19937 rng(11);
@@ -428,6 +421,6 @@ TEST_P(QuantInt8Linear, TokensDoNotDependOnEachOther) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Quant, QuantInt8Linear, ::testing::ValuesIn(int8Variants()),
-                         [](const testing::TestParamInfo<Int8Variant>& info) { return info.param.name; });
+                         [](const testing::TestParamInfo<Variant>& info) { return info.param.name; });
 
 }  // namespace
