@@ -112,6 +112,7 @@ struct Variant {
 };
 
 void PrintTo(const Variant& variant, std::ostream* os) { *os << variant.name; }
+std::string variantName(const testing::TestParamInfo<Variant>& info) { return info.param.name; }
 
 std::vector<Variant> variants() {
   std::vector<Variant> all = {{"generic", gemmac_linear_q4g32_generic, gemmac_linear_q8g32_generic, true}};
@@ -269,7 +270,7 @@ TEST_P(QuantLinear, OneHotInputsGiveExactWeights) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Quant, QuantLinear, ::testing::ValuesIn(variants()),
-                         [](const testing::TestParamInfo<Variant>& info) { return info.param.name; });
+                         variantName);
 
 }  // namespace
 
@@ -421,6 +422,6 @@ TEST_P(QuantInt8Linear, TokensDoNotDependOnEachOther) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Quant, QuantInt8Linear, ::testing::ValuesIn(int8Variants()),
-                         [](const testing::TestParamInfo<Variant>& info) { return info.param.name; });
+                         variantName);
 
 }  // namespace
