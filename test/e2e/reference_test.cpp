@@ -222,6 +222,49 @@ TEST_F(ReferenceTest, DecodePastTwoRingWrapsAndChunkedPrefillAgree) {
   }
 }
 
+// gemmac-serve's mode: the prompts stepped together through one batch (a
+// chunk of each per step, so the steps mix long prefills with the short
+// prompts' last rows) with int8 activations, whose last-position logits must
+// stay within kInt8Tolerance of float64 transformers' with the same top-1 id
+// (beyond near-ties). On the f32 checkpoint nothing is quantized and the
+// error is the exact mode's.
+constexpr double kInt8Tolerance = 0.1;  // measured 0.037-0.056 on the qat checkpoint
+
+TEST_F(ReferenceTest, BatchedInt8ActivationsStayNearTheReference) {
+  const size_t chunk = 128;
+  std::vector<Prompt> all = prompts();
+  gemmac_batch* batch = nullptr;
+  ASSERT_EQ(gemmac_batch_create(model_, chunk * all.size(), 0, &batch), nullptr);
+  ASSERT_EQ(gemmac_batch_set_int8_activations(batch, 1), nullptr);
+  std::vector<gemmac_session*> sessions;
+  for (size_t i = 0; i < all.size(); ++i) sessions.push_back(newSession(static_cast<int32_t>(chunk)));
+  std::vector<float> logits(all.size() * vocab_);
+  std::vector<size_t> done(all.size(), 0);
+  for (bool left = true; left;) {
+    std::vector<gemmac_batch_entry> entries;
+    for (size_t i = 0; i < all.size(); ++i) {
+      const size_t n = std::min(chunk, all[i].ids.size() - done[i]);
+      if (n == 0) continue;
+      const bool last = done[i] + n == all[i].ids.size();
+      entries.push_back({sessions[i], &all[i].ids[done[i]], n, last ? &logits[i * vocab_] : nullptr});
+      done[i] += n;
+    }
+    left = !entries.empty();
+    if (left) {
+      gemmac_status status = gemmac_batch_step(batch, entries.data(), entries.size());
+      ASSERT_EQ(status, nullptr) << gemmac_status_get_message(status);
+    }
+  }
+  for (size_t i = 0; i < all.size(); ++i) {
+    const double error = lastLogitsError(&logits[i * vocab_], i);
+    std::printf("int8 activations, batched: %-12s last-position logits error %.3f\n", all[i].name.c_str(), error);
+    EXPECT_LT(error, kInt8Tolerance) << all[i].name;
+    EXPECT_TRUE(sameTop1(&logits[i * vocab_], all[i], all[i].ids.size() - 1, 2 * kInt8Tolerance)) << all[i].name;
+    gemmac_session_free(sessions[i]);
+  }
+  gemmac_batch_free(batch);
+}
+
 // A session whose steps would overrun the compiled ring buffers is refused, not
 // silently wrong.
 TEST_F(ReferenceTest, ChunkLargerThanCompiledRingIsRefused) {
