@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -159,6 +160,7 @@ def main():
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+        shutil.rmtree(prefix, ignore_errors=True)
     if replicas[1][0].returncode != 0:
         fail("the surviving replica exited with %s after SIGTERM" % replicas[1][0].returncode)
 
