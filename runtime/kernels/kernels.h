@@ -410,12 +410,34 @@ void gemmac_linear_q4g32_int8act_generic(const uint8_t* w, size_t n, size_t k, c
                                          size_t n_begin, size_t n_end, float* out, size_t out_stride);
 void gemmac_linear_q8g32_int8act_generic(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
                                          size_t n_begin, size_t n_end, float* out, size_t out_stride);
+
+/* Int8 tiles: a q4g32 / q8g32 weight [n, k] laid out for kernels that keep 16
+ * rows in the 16 dword lanes of a register, so that each group's weights load
+ * as registers with no transposes. Tile T holds rows 16 T .. 16 T + 15 (the
+ * last tile's missing rows are zero levels and scales):
+ *   levels: for each group g, `planes` registers of 64 bytes, where dword r of
+ *     plane P is 4 bytes of row 16 T + r's group: q4 (4 planes) its bytes
+ *     4 P .. 4 P + 3 as the format holds them (two levels a byte); q8 (8 planes)
+ *     its levels 4 P .. 4 P + 3 plus 128 (as unsigned bytes);
+ *   then the scales: for each group g, the 16 rows' f16 scales.
+ * A tile is groups * (16 * group bytes + 32) bytes; tiles follow each other. */
+static inline size_t gemmac_int8_tile_bytes(int q8, size_t k) {
+  return k / GEMMAC_QUANT_GROUP * (16 * (q8 ? GEMMAC_QUANT_GROUP : GEMMAC_QUANT_GROUP / 2) + 32);
+}
+static inline size_t gemmac_int8_tiles_bytes(int q8, size_t n, size_t k) {
+  return (n + 15) / 16 * gemmac_int8_tile_bytes(q8, k);
+}
+/* w (the q4g32 or q8g32 format) into `tiles` (gemmac_int8_tiles_bytes). */
+void gemmac_int8_tiles_pack_q4g32(const uint8_t* w, size_t n, size_t k, uint8_t* tiles);
+void gemmac_int8_tiles_pack_q8g32(const uint8_t* w, size_t n, size_t k, uint8_t* tiles);
+
 #if defined(__x86_64__)
-/* AVX512F + BW + VL + VNNI (x86_64/quant_int8act_avx512vnni.c). */
-void gemmac_linear_q4g32_int8act_x86_avx512vnni(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
-                                                size_t n_begin, size_t n_end, float* out, size_t out_stride);
-void gemmac_linear_q8g32_int8act_x86_avx512vnni(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
-                                                size_t n_begin, size_t n_end, float* out, size_t out_stride);
+/* AVX512F + BW + VL + VNNI (x86_64/quant_int8act_avx512vnni.c), on weights in
+ * int8 tiles: `w` is the tiles of the [n, k] weight. */
+void gemmac_linear_q4g32_int8tiles_x86_avx512vnni(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
+                                                  size_t n_begin, size_t n_end, float* out, size_t out_stride);
+void gemmac_linear_q8g32_int8tiles_x86_avx512vnni(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
+                                                  size_t n_begin, size_t n_end, float* out, size_t out_stride);
 #endif
 
 /* Several quantized products of the same input x [m, k], e.g. the q, k and v

@@ -257,6 +257,11 @@ gemmac_status gemmac_batch_step(gemmac_batch* batch, const gemmac_batch_entry* e
  * these logits are ~3.5 with top-1 gaps of ~0.15), every argmax equal; over
  * 18 decode steps of two prompts, int8 moved logits by up to 0.062 from the
  * f32 mode's and changed one argmax, between near-tied tokens.
+ * Memory: where the CPU has AVX-512 VNNI, the first enable for a model
+ * repacks its quantized weights into the kernel's layout (a second copy of
+ * the same size, 144 MiB for the 270M, kept until the model is freed and
+ * shared by all its batches; GEMMAC_RESOURCE_EXHAUSTED when it cannot be
+ * allocated).
  * enable 0 returns to the exact mode. NULL batch: GEMMAC_INVALID_ARGUMENT. */
 gemmac_status gemmac_batch_set_int8_activations(gemmac_batch* batch, int enable);
 

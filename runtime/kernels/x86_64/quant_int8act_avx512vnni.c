@@ -1,32 +1,28 @@
 /* q4g32 / q8g32 linear with int8 activations (kernels.h) on AVX-512 VNNI
- * (compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni).
+ * (compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni), reading the
+ * weights in int8 tiles (kernels.h).
  *
  * vpdpbusd multiplies 4 unsigned bytes by 4 signed bytes and adds the 4
  * products to a dword lane, 64 multiply-adds per instruction. The weights are
  * the unsigned side: a q4 level l in [-8, 7] is stored as the nibble l + 8, a
- * q8 level becomes l + 128 by flipping its sign bit, so sum (l + offset) q =
- * sum l q + offset * sum q; each group's integer sum starts at -offset * sum q
- * (computed once per token when the activations are quantized), which leaves
- * the exact integer dot product of the definition.
+ * q8 level in the tiles as l + 128, so sum (l + offset) q = sum l q + offset *
+ * sum q; each group's integer sum starts at -offset * sum q (computed once per
+ * token when the activations are quantized), which leaves the exact integer
+ * dot product of the definition.
  *
  * Tiles: 16 rows, one per dword lane, by the tokens of a pass (up to 16).
- * For each group, the 16 rows' weight bytes are loaded and transposed so that
- * a register holds 4 levels of every row (q4: 8 such planes, the low nibbles
- * of dword d for inputs 4d.., the high ones for 16 + 4d..; q8: dword d for
- * inputs 4d..), and each token's 4 int8 inputs are broadcast against them:
- * 8 vpdpbusd give a group's 16 integer sums, which are converted and scaled,
- * (float)isum * (scale_w * scale_x), and added to the token's accumulator in
- * group order, exactly as the generic variant sums: every variant gives the
- * same bits. No lane idles at any k (a row's groups need not fill a
- * register) and no sum crosses lanes. A tile's transposes are shared by the
- * pass's tokens; with more than 16 tokens, rows are visited in L2-sized
+ * For each group, the tile's planes load as they are (q4: the low nibbles of
+ * plane P are inputs 4 P.., its high ones 16 + 4 P..), and each token's 4 int8
+ * inputs are broadcast against them: 8 vpdpbusd give a group's 16 integer
+ * sums, which are converted and scaled, (float)isum * (scale_w * scale_x), and
+ * added to the token's accumulator in group order, exactly as the generic
+ * variant sums: every variant gives the same bits. No lane idles at any k and
+ * no sum crosses lanes. With more than 16 tokens, rows are visited in L2-sized
  * chunks so that the passes after the first find them in cache.
  *
- * Measured on Zen 5 (one core, thread CPU time, weights streamed from
- * memory): 16 tokens by 65536 x 640, q4 257 GMAC/s and q8 174 (the earlier
- * layout, a row's groups in the lanes, 136 and 125: at k = 640 its second
- * register of groups was three quarters empty, and every row ended in a
- * horizontal sum); one token, the same as that layout (q8 26, bandwidth). */
+ * Measured on Zen 5 (one core, thread CPU time): 16 tokens by 4096 x 640 q4
+ * in cache, 343 GMAC/s where the same tiles transposed from the row-major
+ * format at each group ran 276 (the transposes were a fifth of the work). */
 #include <immintrin.h>
 
 #include "kernels.h"
@@ -35,11 +31,10 @@
 #pragma STDC FP_CONTRACT OFF
 
 enum {
-  kTokens = 16,               /* tokens per pass: packed together, sharing each transposed tile */
+  kTokens = 16,               /* tokens per pass: quantized together, sharing each group's planes */
   kRows = 16,                 /* rows per tile: one dword lane each */
   kChunkGroups = 64,          /* groups packed per pass (2048 inputs) */
   kL2ChunkBytes = 256 * 1024, /* weights per row chunk revisited by each token pass */
-  kPrefetchTiles = 1,         /* how many tiles ahead of the one running its weights are fetched */
 };
 
 /* A pass's activations: tokens' groups [g0, g0 + chunk) quantized. */
@@ -61,114 +56,41 @@ static void pack(const float* x, size_t k, size_t tokens, size_t g0, size_t chun
     }
 }
 
-/* The 16 bytes at `offset` of rows r, r + 4, r + 8, r + 12 of `row`, in
- * that order of 128-bit lanes; of their first `bytes` only (zeros after: no
- * read past them) when `bytes` < 16. */
-static inline __m512i load_quarter(const uint8_t* const* row, size_t r, size_t offset, size_t bytes) {
-  const __mmask16 mask = bytes >= 16 ? 0xffff : (__mmask16)((1u << bytes) - 1);
-  __m512i v = _mm512_castsi128_si512(_mm_maskz_loadu_epi8(mask, row[r] + offset));
-  v = _mm512_inserti32x4(v, _mm_maskz_loadu_epi8(mask, row[r + 4] + offset), 1);
-  v = _mm512_inserti32x4(v, _mm_maskz_loadu_epi8(mask, row[r + 8] + offset), 2);
-  return _mm512_inserti32x4(v, _mm_maskz_loadu_epi8(mask, row[r + 12] + offset), 3);
-}
-
-/* d[i] = dword i (of 4) of 16 bytes at `offset` of each row's group, in lane r for row r. */
-static inline void transpose16x4(const uint8_t* const* row, size_t offset, __m512i* d) {
-  const __m512i a0 = load_quarter(row, 0, offset, 16), a1 = load_quarter(row, 1, offset, 16);
-  const __m512i a2 = load_quarter(row, 2, offset, 16), a3 = load_quarter(row, 3, offset, 16);
-  const __m512i t0 = _mm512_unpacklo_epi32(a0, a1), t1 = _mm512_unpackhi_epi32(a0, a1);
-  const __m512i t2 = _mm512_unpacklo_epi32(a2, a3), t3 = _mm512_unpackhi_epi32(a2, a3);
-  d[0] = _mm512_unpacklo_epi64(t0, t2);
-  d[1] = _mm512_unpackhi_epi64(t0, t2);
-  d[2] = _mm512_unpacklo_epi64(t1, t3);
-  d[3] = _mm512_unpackhi_epi64(t1, t3);
-}
-
-/* scale_w[g][r] = the f32 scale of group g (of `chunk`) of row r, from the
- * rows' f16 scales at `row` (gathers measured 2x slower at one token). */
-static inline void tile_scales(const uint8_t* const* row, size_t chunk, float (*scale_w)[kRows]) {
-  for (size_t g = 0; g < chunk; g += 8) {
-    /* Lane L of a_i: the scales of groups g..g + 7 of row i + 4 L. */
-    const size_t bytes = 2 * (chunk - g);
-    const __m512i a0 = load_quarter(row, 0, 2 * g, bytes), a1 = load_quarter(row, 1, 2 * g, bytes);
-    const __m512i a2 = load_quarter(row, 2, 2 * g, bytes), a3 = load_quarter(row, 3, 2 * g, bytes);
-    /* Lane L of s_h: groups g + 2 h (low qword) and g + 2 h + 1 (high) of rows 4 L..4 L + 3. */
-    const __m512i t0 = _mm512_unpacklo_epi16(a0, a1), t1 = _mm512_unpackhi_epi16(a0, a1);
-    const __m512i t2 = _mm512_unpacklo_epi16(a2, a3), t3 = _mm512_unpackhi_epi16(a2, a3);
-    const __m512i s[4] = {_mm512_unpacklo_epi32(t0, t2), _mm512_unpackhi_epi32(t0, t2), _mm512_unpacklo_epi32(t1, t3),
-                          _mm512_unpackhi_epi32(t1, t3)};
-    const __m512i low = _mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), high = _mm512_setr_epi64(1, 3, 5, 7, 0, 0, 0, 0);
-    for (size_t h = 0; h < 4 && g + 2 * h < chunk; ++h) {
-      _mm512_storeu_ps(scale_w[g + 2 * h], _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi64(low, s[h]))));
-      if (g + 2 * h + 1 < chunk)
-        _mm512_storeu_ps(scale_w[g + 2 * h + 1],
-                         _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi64(high, s[h]))));
-    }
-  }
-}
-
-/* The unsigned planes of group g of the tile's rows: planes[P] holds in lane
- * r the levels of inputs inputs[P].. of row r. */
-static inline __attribute__((always_inline)) void tile_planes(int q8, const uint8_t* const* row, size_t g,
-                                                              __m512i* planes) {
-  if (q8) {
-    const size_t at = g * GEMMAC_QUANT_GROUP;
-    transpose16x4(row, at, planes);
-    transpose16x4(row, at + 16, planes + 4);
-    const __m512i sign = _mm512_set1_epi8((char)0x80);
-#pragma clang loop unroll(full)
-    for (size_t p = 0; p < 8; ++p) planes[p] = _mm512_xor_si512(planes[p], sign);
-  } else {
-    __m512i d[4];
-    transpose16x4(row, g * GEMMAC_QUANT_GROUP / 2, d);
-    const __m512i nibble = _mm512_set1_epi8(0x0f);
-#pragma clang loop unroll(full)
-    for (size_t i = 0; i < 4; ++i) {
-      planes[i] = _mm512_and_si512(d[i], nibble);
-      planes[4 + i] = _mm512_and_si512(_mm512_srli_epi32(d[i], 4), nibble);
-    }
-  }
-}
-
-/* Rows [j0, j0 + rows) (rows <= kRows) by the pass's `tokens` tokens over
- * groups [g0, g0 + chunk): out[t * out_stride + r] for row j0 + r; with
- * `accumulate`, the sums continue those already in out. */
-static inline __attribute__((always_inline)) void tile(int q8, const uint8_t* w, const uint16_t* scales,
-                                                       size_t n, size_t groups, size_t j0, size_t rows, size_t g0,
-                                                       size_t chunk, const packed_x* p, size_t tokens, int accumulate,
-                                                       float* out, size_t out_stride) {
-  const size_t group_bytes = q8 ? GEMMAC_QUANT_GROUP : GEMMAC_QUANT_GROUP / 2;
-  /* Missing rows of a last tile repeat its last row; their lanes are not stored. */
-  const uint8_t* row[kRows];
-  const uint8_t* row_scales[kRows];
-  for (size_t r = 0; r < kRows; ++r) {
-    const size_t j = j0 + (r < rows ? r : rows - 1);
-    row[r] = w + (j * groups + g0) * group_bytes;
-    row_scales[r] = (const uint8_t*)(scales + j * groups + g0);
-  }
-  float scale_w[kChunkGroups][kRows];
-  tile_scales(row_scales, chunk, scale_w);
-  /* A later tile's weights (rows clamped to the matrix) are fetched a few
-   * lines a group, spread over this tile's groups: the hardware prefetchers
-   * alone left streamed weights at a fraction of the bandwidth. */
-  const size_t ahead = j0 + kPrefetchTiles * kRows, row_lines = (chunk * group_bytes + 63) / 64;
-  const size_t per_group = (kRows * row_lines + chunk - 1) / chunk;
-  size_t fetch_row = 0, fetch_line = 0;
-  const __mmask16 lanes = (__mmask16)((1u << rows) - 1);
+/* Rows 16 T .. 16 T + 15 of tile `tile` by the pass's `tokens` tokens over
+ * groups [g0, g0 + chunk): out[t * out_stride + r] for row 16 T + r; with
+ * `accumulate`, the sums continue those already in out. `next` is the tile
+ * after it, whose weights are fetched meanwhile. */
+static inline __attribute__((always_inline)) void run_tile(int q8, const uint8_t* tile, const uint8_t* next, size_t groups,
+                                                       size_t g0, size_t chunk, const packed_x* p, size_t tokens,
+                                                       int accumulate, float* out, size_t out_stride) {
+  const size_t plane_bytes = 16 * (q8 ? GEMMAC_QUANT_GROUP : GEMMAC_QUANT_GROUP / 2);
+  const uint16_t* scales = (const uint16_t*)(tile + groups * plane_bytes) + 16 * g0;
+  const uint16_t* next_scales = (const uint16_t*)(next + groups * plane_bytes) + 16 * g0;
+  tile += g0 * plane_bytes;
+  next += g0 * plane_bytes;
   __m512 acc[kTokens];
 #pragma clang loop unroll(full)
-  for (size_t t = 0; t < tokens; ++t)
-    acc[t] = accumulate ? _mm512_maskz_loadu_ps(lanes, out + t * out_stride) : _mm512_setzero_ps();
+  for (size_t t = 0; t < tokens; ++t) acc[t] = accumulate ? _mm512_loadu_ps(out + t * out_stride) : _mm512_setzero_ps();
   for (size_t g = 0; g < chunk; ++g) {
-    for (size_t i = 0; i < per_group && fetch_row < kRows; ++i) {
-      const size_t j = ahead + fetch_row < n ? ahead + fetch_row : n - 1;
-      _mm_prefetch((const char*)(w + (j * groups + g0) * group_bytes) + 64 * fetch_line, _MM_HINT_T0);
-      if (fetch_line == 0) _mm_prefetch((const char*)(scales + j * groups + g0), _MM_HINT_T0);
-      if (++fetch_line == row_lines) fetch_line = 0, ++fetch_row;
-    }
+    /* The hardware prefetchers alone left streamed weights at a fraction of the bandwidth. */
+#pragma clang loop unroll(full)
+    for (size_t line = 0; line < plane_bytes; line += 64) _mm_prefetch((const char*)(next + g * plane_bytes + line), _MM_HINT_T0);
+    if (g % 2 == 0) _mm_prefetch((const char*)(next_scales + 16 * g), _MM_HINT_T0);
     __m512i planes[8];
-    tile_planes(q8, row, g, planes);
-    const __m512 row_scale = _mm512_loadu_ps(scale_w[g]);
+    const uint8_t* levels = tile + g * plane_bytes;
+    if (q8) {
+#pragma clang loop unroll(full)
+      for (size_t plane = 0; plane < 8; ++plane) planes[plane] = _mm512_loadu_si512(levels + 64 * plane);
+    } else {
+      const __m512i nibble = _mm512_set1_epi8(0x0f);
+#pragma clang loop unroll(full)
+      for (size_t plane = 0; plane < 4; ++plane) {
+        const __m512i d = _mm512_loadu_si512(levels + 64 * plane);
+        planes[plane] = _mm512_and_si512(d, nibble);
+        planes[4 + plane] = _mm512_and_si512(_mm512_srli_epi32(d, 4), nibble);
+      }
+    }
+    const __m512 row_scale = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(scales + 16 * g)));
 #pragma clang loop unroll(full)
     for (size_t t = 0; t < tokens; ++t) {
       const int32_t* q = (const int32_t*)(p->q[t] + g * GEMMAC_QUANT_GROUP);
@@ -181,21 +103,42 @@ static inline __attribute__((always_inline)) void tile(int q8, const uint8_t* w,
     }
   }
 #pragma clang loop unroll(full)
-  for (size_t t = 0; t < tokens; ++t) _mm512_mask_storeu_ps(out + t * out_stride, lanes, acc[t]);
+  for (size_t t = 0; t < tokens; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
 }
 
-/* Rows [j_begin, j_end) by one pass's tokens: out points at row j_begin of its first token. */
-static inline __attribute__((always_inline)) void pass_rows(int q8, const uint8_t* w, const uint16_t* scales,
-                                                            size_t n, size_t groups, size_t j_begin, size_t j_end, size_t g0,
+/* Rows [j_begin, j_end) by one pass's tokens: out points at row n_begin of its
+ * first token. A tile only partly in the range runs into a scratch tile. */
+static inline __attribute__((always_inline)) void pass_tiles(int q8, const uint8_t* w, size_t n, size_t groups,
+                                                             size_t j_begin, size_t j_end, size_t n_begin, size_t g0,
+                                                             size_t chunk, const packed_x* p, size_t tokens,
+                                                             int accumulate, float* out, size_t out_stride) {
+  const size_t tile_bytes = gemmac_int8_tile_bytes(q8, groups * GEMMAC_QUANT_GROUP), last = (n - 1) / kRows;
+  for (size_t j0 = j_begin / kRows * kRows; j0 < j_end; j0 += kRows) {
+    const uint8_t* here = w + j0 / kRows * tile_bytes;
+    const uint8_t* next = w + (j0 / kRows < last ? j0 / kRows + 1 : last) * tile_bytes;
+    if (j0 >= j_begin && j0 + kRows <= j_end) {
+      run_tile(q8, here, next, groups, g0, chunk, p, tokens, accumulate, out + (j0 - n_begin), out_stride);
+      continue;
+    }
+    const size_t r_begin = j0 < j_begin ? j_begin - j0 : 0, r_end = j_end - j0 < kRows ? j_end - j0 : kRows;
+    float scratch[kTokens][kRows];
+    for (size_t t = 0; t < tokens; ++t)
+      for (size_t r = r_begin; r < r_end; ++r) scratch[t][r] = accumulate ? out[t * out_stride + (j0 + r - n_begin)] : 0.0f;
+    run_tile(q8, here, next, groups, g0, chunk, p, tokens, accumulate, &scratch[0][0], kRows);
+    for (size_t t = 0; t < tokens; ++t)
+      for (size_t r = r_begin; r < r_end; ++r) out[t * out_stride + (j0 + r - n_begin)] = scratch[t][r];
+  }
+}
+
+/* The same with the token count a constant in each case, so that the accumulators live in registers. */
+static inline __attribute__((always_inline)) void pass_rows(int q8, const uint8_t* w, size_t n, size_t groups,
+                                                            size_t j_begin, size_t j_end, size_t n_begin, size_t g0,
                                                             size_t chunk, const packed_x* p, size_t tokens,
                                                             int accumulate, float* out, size_t out_stride) {
-  /* Token counts are constants in each case, so that the accumulators live in registers. */
   switch (tokens) {
-#define GEMMAC_PASS_TOKENS(T)                                                                               \
-  case T:                                                                                                   \
-    for (size_t j0 = j_begin; j0 < j_end; j0 += kRows)                                                      \
-      tile(q8, w, scales, n, groups, j0, j_end - j0 < kRows ? j_end - j0 : kRows, g0, chunk, p, T, accumulate, \
-           out + (j0 - j_begin), out_stride);                                                               \
+#define GEMMAC_PASS_TOKENS(T)                                                                                  \
+  case T:                                                                                                      \
+    pass_tiles(q8, w, n, groups, j_begin, j_end, n_begin, g0, chunk, p, T, accumulate, out, out_stride);     \
     break;
     GEMMAC_PASS_TOKENS(1) GEMMAC_PASS_TOKENS(2) GEMMAC_PASS_TOKENS(3) GEMMAC_PASS_TOKENS(4)
     GEMMAC_PASS_TOKENS(5) GEMMAC_PASS_TOKENS(6) GEMMAC_PASS_TOKENS(7) GEMMAC_PASS_TOKENS(8)
@@ -209,32 +152,30 @@ static inline __attribute__((always_inline)) void linear(int q8, const uint8_t* 
                                                          size_t m, size_t n_begin, size_t n_end, float* out,
                                                          size_t out_stride) {
   const size_t groups = k / GEMMAC_QUANT_GROUP;
-  const size_t group_bytes = q8 ? GEMMAC_QUANT_GROUP : GEMMAC_QUANT_GROUP / 2;
-  const uint16_t* scales = (const uint16_t*)(w + n * groups * group_bytes);
   /* One pass over the tokens visits all rows at once; several, rows in L2 chunks. */
-  const size_t chunk_rows =
-      m <= kTokens ? n_end - n_begin : (kL2ChunkBytes / (groups * (group_bytes + 2)) / kRows + 1) * kRows;
+  const size_t chunk_rows = m <= kTokens ? n + kRows : (kL2ChunkBytes / gemmac_int8_tile_bytes(q8, k) + 1) * kRows;
   packed_x p;
-  for (size_t j = n_begin; j < n_end; j += chunk_rows) {
-    const size_t j_end = n_end - j < chunk_rows ? n_end : j + chunk_rows;
+  for (size_t j = n_begin, j_end; j < n_end; j = j_end) {
+    const size_t chunk_end = j / kRows * kRows + chunk_rows; /* chunks end on tile boundaries */
+    j_end = chunk_end < n_end ? chunk_end : n_end;
     for (size_t t = 0; t < m; t += kTokens) {
       const size_t tokens = m - t < kTokens ? m - t : kTokens;
       for (size_t g0 = 0; g0 < groups; g0 += kChunkGroups) {
         const size_t chunk = groups - g0 < kChunkGroups ? groups - g0 : kChunkGroups;
         pack(x + t * k, k, tokens, g0, chunk, q8 ? 128 : 8, &p);
-        pass_rows(q8, w, scales, n, groups, j, j_end, g0, chunk, &p, tokens, g0 != 0,
-                  out + t * out_stride + (j - n_begin), out_stride);
+        pass_rows(q8, w, n, groups, j, j_end, n_begin, g0, chunk, &p, tokens, g0 != 0, out + t * out_stride,
+                  out_stride);
       }
     }
   }
 }
 
-void gemmac_linear_q4g32_int8act_x86_avx512vnni(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
-                                                size_t n_begin, size_t n_end, float* out, size_t out_stride) {
+void gemmac_linear_q4g32_int8tiles_x86_avx512vnni(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
+                                                  size_t n_begin, size_t n_end, float* out, size_t out_stride) {
   linear(0, w, n, k, x, m, n_begin, n_end, out, out_stride);
 }
 
-void gemmac_linear_q8g32_int8act_x86_avx512vnni(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
-                                                size_t n_begin, size_t n_end, float* out, size_t out_stride) {
+void gemmac_linear_q8g32_int8tiles_x86_avx512vnni(const uint8_t* w, size_t n, size_t k, const float* x, size_t m,
+                                                  size_t n_begin, size_t n_end, float* out, size_t out_stride) {
   linear(1, w, n, k, x, m, n_begin, n_end, out, out_stride);
 }

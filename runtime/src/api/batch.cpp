@@ -55,8 +55,11 @@ extern "C" void gemmac_batch_free(gemmac_batch* batch) {
 
 extern "C" gemmac_status gemmac_batch_set_int8_activations(gemmac_batch* batch, int enable) {
   if (!batch) return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "batch_set_int8_activations: NULL batch");
-  batch->executor->setActivations(enable ? gemmac::Activations::kInt8 : gemmac::Activations::kF32);
-  return nullptr;
+  return gemmac::guard("batch_set_int8_activations", [&]() -> gemmac_status {
+    if (enable) GEMMAC_RETURN_IF_ERROR(batch->model->program->prepareInt8Activations());
+    batch->executor->setActivations(enable ? gemmac::Activations::kInt8 : gemmac::Activations::kF32);
+    return nullptr;
+  });
 }
 
 namespace {

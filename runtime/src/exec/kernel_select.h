@@ -10,9 +10,17 @@ namespace gemmac {
 
 /// The matrix-product kernel for a Q8G32 or Q4G32 weight.
 gemmac_linear_q_fn selectLinearKernel(schema::DType dtype);
-/// The same product with int8 activations (kernels.h): VNNI when the CPU has
-/// it, else the generic definition.
-gemmac_linear_q_fn selectInt8ActivationKernel(schema::DType dtype);
+/// The same product with int8 activations (kernels.h) and the layout it reads:
+/// VNNI on int8 tiles when the CPU has it, else the generic definition on the
+/// file's layout.
+struct Int8ActivationKernel {
+  gemmac_linear_q_fn run;
+  /// Packs the file's weight [n, k] into the layout `run` reads (null: `run`
+  /// reads the file's), into tiles_bytes(n, k) bytes.
+  void (*pack)(const uint8_t* w, size_t n, size_t k, uint8_t* out);
+  size_t (*tiles_bytes)(size_t n, size_t k);
+};
+Int8ActivationKernel selectInt8ActivationKernel(schema::DType dtype);
 
 /// The attention partial pass for K/V rows of `type`.
 gemmac_attention_partial_fn selectAttentionKernel(gemmac_kv_type type);

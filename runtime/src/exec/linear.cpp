@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <new>
 
 #include "exec/kernel_select.h"
 #include "api/status.h"
@@ -17,7 +18,7 @@ gemmac_status Linear::create(const TensorView& weight, const char* name, float* 
   if (weight.dtype == schema::DType::Q4G32 || weight.dtype == schema::DType::Q8G32) {
     linear->quantized_ = static_cast<const uint8_t*>(weight.data);
     linear->kernel_ = selectLinearKernel(weight.dtype);
-    linear->int8_kernel_ = selectInt8ActivationKernel(weight.dtype);
+    linear->int8_ = selectInt8ActivationKernel(weight.dtype);
     *out = std::move(linear);
     return nullptr;
   }
@@ -41,6 +42,23 @@ gemmac_status Linear::create(const TensorView& weight, const char* name, float* 
 
 Linear::~Linear() {
   if (op_) xnn_delete_operator(op_);
+  if (int8_tiles_) ::operator delete(int8_tiles_, std::align_val_t{64});
+}
+
+gemmac_status Linear::prepareInt8Activations() {
+  if (!quantized_ || int8_weights_) return nullptr;
+  if (!int8_.pack) {
+    int8_weights_ = quantized_;
+    return nullptr;
+  }
+  const size_t bytes = int8_.tiles_bytes(out_features_, in_features_);
+  int8_tiles_ = static_cast<uint8_t*>(::operator new(bytes, std::align_val_t{64}, std::nothrow));
+  if (!int8_tiles_)
+    return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "cannot allocate %zu bytes to repack a [%zu, %zu] weight for int8 activations",
+                      bytes, out_features_, in_features_);
+  int8_.pack(quantized_, out_features_, in_features_, int8_tiles_);
+  int8_weights_ = int8_tiles_;
+  return nullptr;
 }
 
 namespace {
@@ -50,7 +68,8 @@ namespace {
 void runProducts(const gemmac_q_products& products, pthreadpool_t pool) {
   const size_t features = gemmac_q_products_features(&products);
   const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
-  const size_t tile = (features + threads - 1) / threads;
+  // Ranges start on 16-row boundaries: the int8 tiles' (rows of other layouts split anywhere).
+  const size_t tile = ((features + threads - 1) / threads + 15) / 16 * 16;
   pthreadpool_parallelize_1d_tile_1d(pool, gemmac_q_products_run, const_cast<gemmac_q_products*>(&products), features,
                                      tile, 0);
 }
@@ -59,6 +78,9 @@ void runProducts(const gemmac_q_products& products, pthreadpool_t pool) {
 
 gemmac_status Linear::runAll(const Linear* const* linears, float* const* outs, size_t count, const float* x,
                              size_t rows, pthreadpool_t pool, Activations activations) {
+  for (size_t i = 0; i < count; ++i)
+    if (linears[i]->quantized_ && !linears[i]->weights(activations))
+      return makeStatus(GEMMAC_INTERNAL, "int8 activations were not prepared for the model");
   const bool fusable = count > 0 && count <= kMaxFused && std::all_of(linears, linears + count, [&](const Linear* l) {
     return l->quantized_ && l->kernel(activations) == linears[0]->kernel(activations) &&
            l->in_features_ == linears[0]->in_features_;
@@ -68,7 +90,7 @@ gemmac_status Linear::runAll(const Linear* const* linears, float* const* outs, s
     return nullptr;
   }
   gemmac_q_product parts[kMaxFused];
-  for (size_t i = 0; i < count; ++i) parts[i] = {linears[i]->quantized_, linears[i]->out_features_, outs[i]};
+  for (size_t i = 0; i < count; ++i) parts[i] = {linears[i]->weights(activations), linears[i]->out_features_, outs[i]};
   runProducts({linears[0]->kernel(activations), linears[0]->in_features_, x, rows, parts, count}, pool);
   return nullptr;
 }
@@ -76,7 +98,9 @@ gemmac_status Linear::runAll(const Linear* const* linears, float* const* outs, s
 gemmac_status Linear::run(const float* x, size_t rows, float* out, pthreadpool_t pool,
                           Activations activations) const {
   if (quantized_) {
-    const gemmac_q_product part = {quantized_, out_features_, out};
+    if (!weights(activations))
+      return makeStatus(GEMMAC_INTERNAL, "int8 activations were not prepared for the model");
+    const gemmac_q_product part = {weights(activations), out_features_, out};
     runProducts({kernel(activations), in_features_, x, rows, &part, 1}, pool);
     return nullptr;
   }

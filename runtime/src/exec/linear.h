@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "exec/kernel_select.h"
 #include "kernels.h"
 #include "loader/model_file.h"
 
@@ -42,6 +43,12 @@ class Linear {
   static gemmac_status runAll(const Linear* const* linears, float* const* outs, size_t count, const float* x,
                               size_t rows, pthreadpool_t pool, Activations activations = Activations::kF32);
 
+  /// Readies int8 activations: repacks a quantized weight into the layout of
+  /// its int8 kernel when that kernel has its own (int8 tiles, kernels.h: a
+  /// second copy of the weight, kept with the Linear); no-op after the first
+  /// call and for other weights. Products with int8 activations need it first.
+  gemmac_status prepareInt8Activations();
+
   /// XNNPACK's setup stores the buffer pointers in the operator, so such a
   /// product must not run on two threads at once; quantized products may.
   bool needsExclusiveRun() const { return op_ != nullptr; }
@@ -49,12 +56,18 @@ class Linear {
  private:
   Linear() = default;
   gemmac_linear_q_fn kernel(Activations activations) const {
-    return activations == Activations::kInt8 ? int8_kernel_ : kernel_;
+    return activations == Activations::kInt8 ? int8_.run : kernel_;
+  }
+  const uint8_t* weights(Activations activations) const {
+    return activations == Activations::kInt8 ? int8_weights_ : quantized_;
   }
 
   xnn_operator_t op_ = nullptr;       // f32 / bf16 weights
   const uint8_t* quantized_ = nullptr;  // q8g32 / q4g32 weights, in the mapped file
-  gemmac_linear_q_fn kernel_ = nullptr, int8_kernel_ = nullptr;
+  gemmac_linear_q_fn kernel_ = nullptr;
+  Int8ActivationKernel int8_ = {};
+  uint8_t* int8_tiles_ = nullptr;           // owned (64-byte aligned): the weights in int8_'s layout
+  const uint8_t* int8_weights_ = nullptr;  // what int8_.run reads: null until prepared
   size_t out_features_ = 0, in_features_ = 0;
 };
 

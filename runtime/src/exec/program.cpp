@@ -94,6 +94,15 @@ gemmac_status Program::create(const ModelFile& file, std::unique_ptr<Program>* o
   return nullptr;
 }
 
+gemmac_status Program::prepareInt8Activations() {
+  std::lock_guard<std::mutex> lock(int8_mutex_);
+  for (PreparedOp& op : ops_) {
+    if (op.linear) GEMMAC_RETURN_IF_ERROR(op.linear->prepareInt8Activations());
+    for (std::unique_ptr<Linear>& linear : op.linears) GEMMAC_RETURN_IF_ERROR(linear->prepareInt8Activations());
+  }
+  return nullptr;
+}
+
 // Greedy liveness-based reuse: a value's buffer returns to the pool after its
 // last reader, so memory follows the widest live set rather than the layer count.
 void Program::assignBuffers() {

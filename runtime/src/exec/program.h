@@ -1,12 +1,14 @@
 // A verified plan prepared for execution: weights bound or packed, and each
-// value assigned a reusable activation buffer. Immutable once created and
-// shared by all sessions of a model.
+// value assigned a reusable activation buffer. Shared by all sessions of a
+// model; immutable once created but for the weights repacked for int8
+// activations, added on first demand.
 #ifndef GEMMAC_RUNTIME_SRC_PROGRAM_H_
 #define GEMMAC_RUNTIME_SRC_PROGRAM_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "exec/linear.h"
@@ -41,6 +43,10 @@ class Program {
   /// Features per token of the normalized input a FusedLinearOp keeps while
   /// its linears run (0: no fused norm).
   size_t normScratchWidth() const { return norm_scratch_width_; }
+  /// Readies every quantized product for int8 activations
+  /// (Linear::prepareInt8Activations): the first call repacks, later ones
+  /// return at once. Thread-safe; runs before any step with int8 activations.
+  gemmac_status prepareInt8Activations();
   /// Some product runs through XNNPACK operators, which keep per-run state:
   /// steps of different sessions must then take turns.
   bool exclusiveRuns() const { return exclusive_runs_; }
@@ -55,6 +61,7 @@ class Program {
   std::vector<size_t> buffer_widths_;
   size_t norm_scratch_width_ = 0;
   bool exclusive_runs_ = false;
+  std::mutex int8_mutex_;  // serializes prepareInt8Activations
 };
 
 }  // namespace gemmac

@@ -109,6 +109,9 @@ struct Variant {
   std::string name;
   gemmac_linear_q_fn q4, q8;
   bool supported;
+  // Set when the variant reads its own layout: repacks the file's.
+  void (*pack_q4)(const uint8_t* w, size_t n, size_t k, uint8_t* out) = nullptr;
+  void (*pack_q8)(const uint8_t* w, size_t n, size_t k, uint8_t* out) = nullptr;
 };
 
 void PrintTo(const Variant& variant, std::ostream* os) { *os << variant.name; }
@@ -302,12 +305,63 @@ std::vector<Variant> int8Variants() {
       {"generic", gemmac_linear_q4g32_int8act_generic, gemmac_linear_q8g32_int8act_generic, true}};
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  all.push_back({"x86_avx512vnni", gemmac_linear_q4g32_int8act_x86_avx512vnni,
-                 gemmac_linear_q8g32_int8act_x86_avx512vnni,
+  all.push_back({"x86_avx512vnni_tiles", gemmac_linear_q4g32_int8tiles_x86_avx512vnni,
+                 gemmac_linear_q8g32_int8tiles_x86_avx512vnni,
                  __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                     __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")});
+                     __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"),
+                 gemmac_int8_tiles_pack_q4g32, gemmac_int8_tiles_pack_q8g32});
 #endif
   return all;
+}
+
+// The variant's product of w (the file's layout; repacked first when the
+// variant reads int8 tiles).
+void runInt8(const Variant& variant, bool q8, const std::vector<uint8_t>& w, size_t n, size_t k, const float* x,
+             size_t m, size_t n_begin, size_t n_end, float* out, size_t out_stride) {
+  std::vector<uint8_t> tiles;
+  const uint8_t* weights = w.data();
+  if (auto pack = q8 ? variant.pack_q8 : variant.pack_q4) {
+    tiles.resize(gemmac_int8_tiles_bytes(q8, n, k));
+    pack(w.data(), n, k, tiles.data());
+    weights = tiles.data();
+  }
+  (q8 ? variant.q8 : variant.q4)(weights, n, k, x, m, n_begin, n_end, out, out_stride);
+}
+
+// Every byte of the int8 tiles where kernels.h puts it, from the file's
+// layout: two tiles, the second with 5 rows (11 missing: zeros), 3 groups.
+TEST(QuantInt8Tiles, PackPutsEveryByteWhereTheLayoutSays) {
+  const size_t n = 21, k = 96, groups = 3;
+  std::mt19937 rng(5);
+  for (bool q8 : {false, true}) {
+    const std::vector<uint8_t> w = randomWeight(q8, n, k, rng);
+    std::vector<uint8_t> tiles(gemmac_int8_tiles_bytes(q8, n, k), 0xee);
+    ASSERT_EQ(tiles.size(), 2 * groups * (q8 ? 16 * 32 + 32 : 16 * 16 + 32));
+    (q8 ? gemmac_int8_tiles_pack_q8g32 : gemmac_int8_tiles_pack_q4g32)(w.data(), n, k, tiles.data());
+    const size_t group_bytes = q8 ? 32 : 16, levels = q8 ? n * k : n * k / 2;
+    size_t failures = 0;
+    auto expect = [&](size_t at, uint8_t want, const char* what, size_t j, size_t g, size_t b) {
+      if (tiles[at] != want && failures++ < 5)
+        ADD_FAILURE() << (q8 ? "q8g32 " : "q4g32 ") << what << " of row " << j << " group " << g << " byte " << b
+                      << ": " << int(tiles[at]) << ", want " << int(want);
+    };
+    for (size_t t = 0; t < 2; ++t) {
+      const size_t base = t * gemmac_int8_tile_bytes(q8, k);
+      for (size_t r = 0; r < 16; ++r) {
+        const size_t j = 16 * t + r;
+        for (size_t g = 0; g < groups; ++g) {
+          for (size_t b = 0; b < group_bytes; ++b) {
+            const uint8_t level = j < n ? static_cast<uint8_t>(w[(j * groups + g) * group_bytes + b] ^ (q8 ? 0x80 : 0)) : 0;
+            expect(base + g * 16 * group_bytes + b / 4 * 64 + 4 * r + b % 4, level, "level", j, g, b);
+          }
+          for (size_t b = 0; b < 2; ++b)
+            expect(base + groups * 16 * group_bytes + (g * 16 + r) * 2 + b, j < n ? w[levels + (j * groups + g) * 2 + b] : 0,
+                   "scale", j, g, b);
+        }
+      }
+    }
+    EXPECT_EQ(failures, 0u);
+  }
 }
 
 class QuantInt8Linear : public ::testing::TestWithParam<Variant> {};
@@ -347,7 +401,7 @@ TEST_P(QuantInt8Linear, MatchesTheDefinition) {
         scale_x[g] = gemmac_quantize_group_int8(&x[g * GEMMAC_QUANT_GROUP], &q[g * GEMMAC_QUANT_GROUP]);
 
       std::vector<float> out(s.m * stride, kSentinel);
-      (q8 ? variant.q8 : variant.q4)(w.data(), s.n, s.k, x.data(), s.m, s.n_begin, s.n_end, out.data(), stride);
+      runInt8(variant, q8, w, s.n, s.k, x.data(), s.m, s.n_begin, s.n_end, out.data(), stride);
       size_t failures = 0;
       for (size_t j = s.n_begin; j < s.n_end; ++j)
         for (size_t t = 0; t < s.m; ++t) {
@@ -385,7 +439,7 @@ TEST_P(QuantInt8Linear, IntegerProductsAreExact) {
     for (size_t i = 0; i < x.size(); ++i)
       x[i] = i % GEMMAC_QUANT_GROUP == 7 ? (i % 2 ? 127.0f : -127.0f) : static_cast<float>(int(rng() % 255) - 127);
     std::vector<float> out(m * n);
-    (q8 ? variant.q8 : variant.q4)(w.data(), n, k, x.data(), m, 0, n, out.data(), n);
+    runInt8(variant, q8, w, n, k, x.data(), m, 0, n, out.data(), n);
     size_t failures = 0;
     for (size_t t = 0; t < m; ++t)
       for (size_t j = 0; j < n; ++j) {
@@ -411,10 +465,10 @@ TEST_P(QuantInt8Linear, TokensDoNotDependOnEachOther) {
     const std::vector<uint8_t> w = randomWeight(q8, n, k, rng);
     std::vector<float> x(m * k), together(m * n), alone(n);
     for (float& v : x) v = normal(rng);
-    (q8 ? variant.q8 : variant.q4)(w.data(), n, k, x.data(), m, 0, n, together.data(), n);
+    runInt8(variant, q8, w, n, k, x.data(), m, 0, n, together.data(), n);
     size_t differences = 0;
     for (size_t t = 0; t < m; ++t) {
-      (q8 ? variant.q8 : variant.q4)(w.data(), n, k, x.data() + t * k, 1, 0, n, alone.data(), n);
+      runInt8(variant, q8, w, n, k, x.data() + t * k, 1, 0, n, alone.data(), n);
       for (size_t j = 0; j < n; ++j) differences += alone[j] != together[t * n + j];
     }
     EXPECT_EQ(differences, 0u) << (q8 ? "q8g32" : "q4g32");
