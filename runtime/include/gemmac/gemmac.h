@@ -235,6 +235,15 @@ typedef struct gemmac_batch_entry {
  * each (vocab_size floats). */
 gemmac_status gemmac_batch_step(gemmac_batch* batch, const gemmac_batch_entry* entries, size_t count);
 
+/* Runs task(context, i) for every i < count on the batch's threads (the
+ * calling one among them), returning when all have run: the caller's
+ * per-sequence work between steps, e.g. sampling each entry's logits, without
+ * threads of its own competing with the batch's for the cores. Tasks run
+ * concurrently and must not throw; not while a step of the batch runs.
+ * NULL batch or task: GEMMAC_INVALID_ARGUMENT. */
+gemmac_status gemmac_batch_parallel_for(gemmac_batch* batch, void (*task)(void* context, size_t i), void* context,
+                                        size_t count);
+
 /* Int8 activations (an approximate mode, off by default): when `enable` is
  * nonzero, the batch's later steps quantize the input rows of every q4g32 and
  * q8g32 matrix product, the LM head included, to int8 per group of 32 inputs

@@ -62,6 +62,14 @@ extern "C" gemmac_status gemmac_batch_set_int8_activations(gemmac_batch* batch, 
   });
 }
 
+extern "C" gemmac_status gemmac_batch_parallel_for(gemmac_batch* batch, void (*task)(void* context, size_t i),
+                                                   void* context, size_t count) {
+  if (!batch || !task)
+    return gemmac::makeStatus(GEMMAC_INVALID_ARGUMENT, "batch_parallel_for: NULL %s", batch ? "task" : "batch");
+  pthreadpool_parallelize_1d(batch->executor->pool(), task, context, count, 0);
+  return nullptr;
+}
+
 namespace {
 
 gemmac_status checkEntries(const gemmac_batch& batch, const gemmac_batch_entry* entries, size_t count) {

@@ -65,6 +65,9 @@ class Executor {
   /// activations from the next step on; f32 (exact) unless set.
   void setActivations(Activations activations) { activations_ = activations; }
 
+  /// The threads steps run on (NULL: the calling thread alone).
+  pthreadpool_t pool() const { return pool_; }
+
   /// The KV caches single-sequence steps run on (its own or the shared ones).
   std::vector<KvCache>& caches() { return *caches_; }
 

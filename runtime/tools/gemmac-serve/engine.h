@@ -79,6 +79,7 @@ class Engine {
     Clock::time_point arrival;
   };
   struct Slot;
+  struct Pick;
 
   Engine(gemmac_model* model, const EngineOptions& options, Metrics* metrics);
   void run();
@@ -88,8 +89,12 @@ class Engine {
   void start(Slot* slot);
   /// Ends what was cancelled or ran out of time, then runs one step.
   void step();
-  /// Picks the slot's next token from `logits` (vocab_size floats, overwritten).
-  void pickAfterStep(Slot* slot, float* logits);
+  /// Picks the next token of pending_picks_[i] (a pthreadpool task: the
+  /// picks of a step run on the batch's threads; different slots' picks
+  /// share nothing).
+  static void pickTask(void* engine, size_t i);
+  /// Sends a pick's token to its slot's client, or ends the slot (engine thread).
+  void applyPick(const Pick& pick, Clock::time_point now);
   void finishSlot(Slot* slot, const std::string& finish_reason, const std::string& error_type = "",
                   const std::string& error_message = "");
   /// Hands the outcome to the request's channel and counts the request out.
@@ -106,6 +111,7 @@ class Engine {
   std::vector<std::unique_ptr<Slot>> slots_;
   uint64_t admissions_ = 0;
   std::vector<int32_t> stop_ids_;  // the model's, banned for ignore_eos requests
+  std::vector<Pick> pending_picks_;  // the current step's, one per entry with logits
 
   std::mutex mutex_;
   std::condition_variable work_;  // the engine thread waits here for requests

@@ -5,8 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gemmac/gemmac.h"
@@ -341,6 +347,42 @@ TEST_P(BatchTest, TheBatchHoldsTheModel) {
   ASSERT_EQ(gemmac_batch_step(batch, &entry, 1), nullptr);
   EXPECT_LT(errorAt(0, logits.data(), 3), 1e-4);
   gemmac_session_free(session);
+  gemmac_batch_free(batch);
+}
+
+// Every task runs once, on the batch's two threads (the caller among them).
+TEST_P(BatchTest, ParallelForRunsEveryTaskOnTheBatchThreads) {
+  gemmac_batch* batch = nullptr;
+  ASSERT_EQ(gemmac_batch_create(model_, 4, 2, &batch), nullptr);
+  struct Tasks {
+    std::vector<std::atomic<int>> runs = std::vector<std::atomic<int>>(1000);
+    std::mutex mutex;
+    std::condition_variable seen;
+    std::set<std::thread::id> threads;
+    bool gave_up = false;
+  } tasks;
+  // A task waits (up to 10 s) until both threads have run one: the caller,
+  // blocked in its first, cannot take the other thread's share.
+  auto task = [](void* context, size_t i) {
+    Tasks& t = *static_cast<Tasks*>(context);
+    ++t.runs[i];
+    std::unique_lock<std::mutex> lock(t.mutex);
+    t.threads.insert(std::this_thread::get_id());
+    t.seen.notify_all();
+    if (!t.gave_up && !t.seen.wait_for(lock, std::chrono::seconds(10), [&] { return t.threads.size() >= 2; }))
+      t.gave_up = true;  // one thread alone: the expectations below fail
+  };
+  ASSERT_EQ(gemmac_batch_parallel_for(batch, task, &tasks, tasks.runs.size()), nullptr);
+  for (size_t i = 0; i < tasks.runs.size(); ++i) EXPECT_EQ(tasks.runs[i].load(), 1) << "task " << i;
+  EXPECT_EQ(tasks.threads.size(), 2u);
+  EXPECT_EQ(tasks.threads.count(std::this_thread::get_id()), 1u);
+  EXPECT_EQ(gemmac_batch_parallel_for(batch, task, &tasks, 0), nullptr);
+  for (gemmac_batch* b : {batch, static_cast<gemmac_batch*>(nullptr)}) {
+    gemmac_status status = gemmac_batch_parallel_for(b, b ? nullptr : task, &tasks, 1);
+    EXPECT_EQ(gemmac_status_get_code(status), GEMMAC_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(gemmac_status_get_message(status)).find(b ? "task" : "batch"), std::string::npos);
+    gemmac_status_free(status);
+  }
   gemmac_batch_free(batch);
 }
 
