@@ -113,26 +113,38 @@ int runBench(const BenchOptions& options) {
                            {"activations", options.int8_activations ? "int8" : "f32"},
                            {"single_session_decode_tokens_per_s", single},
                            {"streams", nlohmann::json::array()}};
-  std::printf("gemmac-serve bench: %zu new tokens per stream, median of %zu, threads %zu (0: one per core), "
-              "%s activations\n",
+  std::printf("gemmac-serve bench: %zu new tokens per stream, median of %zu (interleaved; x 1 stream: the median "
+              "of each repetition's ratio), threads %zu (0: one per core), %s activations\n",
               options.tokens, options.repetitions, options.threads, options.int8_activations ? "int8" : "f32");
   std::printf("single session (gemmac_session_decode): %.1f tokens/s\n", single);
+  // Repetitions outermost, every stream count in each: the machine's drift
+  // (its neighbours take memory bandwidth) then falls on all counts alike, and
+  // each repetition's ratio to its own one-stream run pairs like with like.
+  std::vector<std::vector<double>> speeds(options.streams.size());
+  for (size_t repetition = 0; repetition < options.repetitions; ++repetition)
+    for (size_t i = 0; i < options.streams.size(); ++i)
+      speeds[i].push_back(batchedSpeed(engine.get(), model, info.bos_id, options.streams[i], options));
+  const auto one = std::find(options.streams.begin(), options.streams.end(), size_t{1});
   std::printf("%8s %22s %18s %14s\n", "streams", "aggregate tokens/s", "per stream", "x 1 stream");
-  double one_stream = 0;
-  for (size_t streams : options.streams) {
-    std::vector<double> speeds;
-    for (size_t repetition = 0; repetition < options.repetitions; ++repetition)
-      speeds.push_back(batchedSpeed(engine.get(), model, info.bos_id, streams, options));
-    const double aggregate = gemmac_run::summarize(speeds).median;
-    if (one_stream == 0 && streams == 1) one_stream = aggregate;
+  for (size_t i = 0; i < options.streams.size(); ++i) {
+    const size_t streams = options.streams[i];
+    const double aggregate = gemmac_run::summarize(speeds[i]).median;
     std::printf("%8zu %22.1f %18.1f", streams, aggregate, aggregate / static_cast<double>(streams));
-    if (one_stream > 0)
-      std::printf(" %14.2f\n", aggregate / one_stream);
-    else
+    nlohmann::json entry = {{"streams", streams},
+                            {"aggregate_tokens_per_s", aggregate},
+                            {"per_stream_tokens_per_s", aggregate / static_cast<double>(streams)},
+                            {"runs", speeds[i]}};
+    if (one != options.streams.end()) {
+      const std::vector<double>& ones = speeds[static_cast<size_t>(one - options.streams.begin())];
+      std::vector<double> ratios;
+      for (size_t r = 0; r < ones.size(); ++r) ratios.push_back(speeds[i][r] / ones[r]);
+      const double ratio = gemmac_run::summarize(ratios).median;
+      std::printf(" %14.2f\n", ratio);
+      entry["vs_one_stream"] = ratio;
+    } else {
       std::printf(" %14s\n", "-");
-    report["streams"].push_back({{"streams", streams},
-                                 {"aggregate_tokens_per_s", aggregate},
-                                 {"per_stream_tokens_per_s", aggregate / static_cast<double>(streams)}});
+    }
+    report["streams"].push_back(entry);
   }
   std::printf("%s\n", report.dump().c_str());
   return 0;
