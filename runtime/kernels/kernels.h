@@ -15,6 +15,18 @@
 extern "C" {
 #endif
 
+/* The row-wise kernels a step runs on every row (norms, RoPE, GELU, adds)
+ * carry in the portable runtime for x86-64 (whose build defines
+ * GEMMAC_VECTOR_CLONES) an AVX-512 clone, picked when the library loads: the
+ * same C vectorized 16 floats wide instead of SSE2's 4. Their files keep each
+ * operation as written (no contraction into FMA, no reassociation), so every
+ * clone gives the same bits. A compiled model builds them for its own CPU. */
+#if defined(GEMMAC_VECTOR_CLONES) && defined(__x86_64__)
+#define GEMMAC_CLONED __attribute__((target_clones("avx512f", "default")))
+#else
+#define GEMMAC_CLONED
+#endif
+
 /* out[i] = bf16 in[i] widened to f32 (exact). */
 void gemmac_bf16_to_f32_generic(const uint16_t* in, size_t count, float* out);
 

@@ -6,6 +6,9 @@
  * send in-place calls down the scalar path). */
 #include "kernels.h"
 
+/* Each operation as written: the clones (kernels.h) give the same bits. */
+#pragma STDC FP_CONTRACT OFF
+
 /* exp(x) in f32 without libm: x = n ln2 + r with |r| <= ln2 / 2, Cephes'
  * polynomial for e^r, 2^n put into the exponent bits. Within ~1 ulp of expf
  * on [-87.3, 88]; clamped outside (so never inf, never subnormal). */
@@ -38,22 +41,22 @@ static inline float gelu_tanh(float x) {
   return x / (1.0f + exp_f32(-k * (x + 0.044715f * x * x * x)));
 }
 
-void gemmac_gelu_tanh_generic(const float* x, size_t count, float* out) {
+GEMMAC_CLONED void gemmac_gelu_tanh_generic(const float* x, size_t count, float* out) {
 #pragma clang loop vectorize(assume_safety)
   for (size_t i = 0; i < count; ++i) out[i] = gelu_tanh(x[i]);
 }
 
-void gemmac_gelu_tanh_mul_generic(const float* gate, const float* up, size_t count, float* out) {
+GEMMAC_CLONED void gemmac_gelu_tanh_mul_generic(const float* gate, const float* up, size_t count, float* out) {
 #pragma clang loop vectorize(assume_safety)
   for (size_t i = 0; i < count; ++i) out[i] = gelu_tanh(gate[i]) * up[i];
 }
 
-void gemmac_add_generic(const float* a, const float* b, size_t count, float* out) {
+GEMMAC_CLONED void gemmac_add_generic(const float* a, const float* b, size_t count, float* out) {
 #pragma clang loop vectorize(assume_safety)
   for (size_t i = 0; i < count; ++i) out[i] = a[i] + b[i];
 }
 
-void gemmac_mul_generic(const float* a, const float* b, size_t count, float* out) {
+GEMMAC_CLONED void gemmac_mul_generic(const float* a, const float* b, size_t count, float* out) {
 #pragma clang loop vectorize(assume_safety)
   for (size_t i = 0; i < count; ++i) out[i] = a[i] * b[i];
 }

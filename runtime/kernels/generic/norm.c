@@ -4,6 +4,9 @@
  * runs in place. */
 #include "kernels.h"
 
+/* Each operation as written: the clones (kernels.h) give the same bits. */
+#pragma STDC FP_CONTRACT OFF
+
 static double sum_of_squares(const float* x, size_t n) {
   double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   size_t i = 0;
@@ -22,13 +25,13 @@ static float inverse_rms(double sum, size_t group, float eps) {
   return (float)(1.0 / __builtin_sqrt(sum / (double)group + (double)eps));
 }
 
-void gemmac_rms_norm_generic(const float* x, const float* w, size_t rows, size_t width,
+GEMMAC_CLONED void gemmac_rms_norm_generic(const float* x, const float* w, size_t rows, size_t width,
                              size_t group, float eps, float offset, float* out) {
   for (size_t start = 0; start < rows * width; start += group)
     scale_group(x + start, w, group, inverse_rms(sum_of_squares(x + start, group), group, eps), offset, out + start);
 }
 
-void gemmac_add_rms_norm_generic(const float* a, const float* b, const float* w, size_t rows, size_t width,
+GEMMAC_CLONED void gemmac_add_rms_norm_generic(const float* a, const float* b, const float* w, size_t rows, size_t width,
                                  size_t group, float eps, float offset, float* sum, float* out) {
   for (size_t start = 0; start < rows * width; start += group) {
     gemmac_add_generic(a + start, b + start, group, sum + start);

@@ -3,6 +3,9 @@
  * once per (theta, head_dim) and every layer's q and k rotate from them. */
 #include "kernels.h"
 
+/* Each operation as written: the clones (kernels.h) give the same bits. */
+#pragma STDC FP_CONTRACT OFF
+
 void gemmac_rope_build_table_generic(double theta, size_t head_dim, int64_t first_position, size_t positions,
                                      float* table) {
   const size_t half = head_dim / 2;
@@ -17,7 +20,7 @@ void gemmac_rope_build_table_generic(double theta, size_t head_dim, int64_t firs
   }
 }
 
-void gemmac_rope_table_generic(const float* x, size_t tokens, size_t width, size_t head_dim, const float* table,
+GEMMAC_CLONED void gemmac_rope_table_generic(const float* x, size_t tokens, size_t width, size_t head_dim, const float* table,
                                float* out) {
   const size_t half = head_dim / 2;
   for (size_t t = 0; t < tokens; ++t) {

@@ -3,6 +3,7 @@
 // GELU stays within a few f32 ulps of a double reference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -109,5 +110,63 @@ TEST(Elementwise, RmsNormOddGroupsMatchDouble) {
     }
   }
 }
+
+#if defined(__x86_64__)
+// The portable runtime's clones of the row-wise kernels (kernels.h), called
+// by their symbols (clang's names for target_clones versions): the AVX-512
+// one gives the bits of the SSE2 one. Lengths leave every vector tail.
+#define GEMMAC_CLONE_PAIR(name, ...)                                           \
+  void name##_avx512(__VA_ARGS__) __asm__("gemmac_" #name "_generic.avx512f.0"); \
+  void name##_default(__VA_ARGS__) __asm__("gemmac_" #name "_generic.default.1");
+extern "C" {
+GEMMAC_CLONE_PAIR(gelu_tanh, const float*, size_t, float*)
+GEMMAC_CLONE_PAIR(gelu_tanh_mul, const float*, const float*, size_t, float*)
+GEMMAC_CLONE_PAIR(add, const float*, const float*, size_t, float*)
+GEMMAC_CLONE_PAIR(mul, const float*, const float*, size_t, float*)
+GEMMAC_CLONE_PAIR(rms_norm, const float*, const float*, size_t, size_t, size_t, float, float, float*)
+GEMMAC_CLONE_PAIR(add_rms_norm, const float*, const float*, const float*, size_t, size_t, size_t, float, float, float*,
+                  float*)
+GEMMAC_CLONE_PAIR(rope_table, const float*, size_t, size_t, size_t, const float*, float*)
+}
+#undef GEMMAC_CLONE_PAIR
+
+TEST(Elementwise, Avx512ClonesGiveTheBitsOfTheDefault) {
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has no AVX-512";
+  for (size_t rows : {size_t{1}, size_t{3}, size_t{16}}) {
+    const size_t width = 2 * 264;  // two norm groups of 264 (16 x 16 + 8)
+    const size_t n = rows * width + (rows == 3 ? 13 : 0);
+    // Wide magnitudes: GELU's exp clamps on both sides, norms of large and tiny rows.
+    std::vector<float> a = randomVector(n, 7, 30.0f), b = randomVector(n, 8), w = randomVector(264, 9);
+    a[0] = 1e30f, a[1] = -1e30f, a[2] = 1e-30f;
+    std::vector<float> x(n), y(n), x2(n), y2(n);
+    gelu_tanh_avx512(a.data(), n, x.data());
+    gelu_tanh_default(a.data(), n, y.data());
+    EXPECT_EQ(x, y) << "gelu_tanh, " << n;
+    gelu_tanh_mul_avx512(a.data(), b.data(), n, x.data());
+    gelu_tanh_mul_default(a.data(), b.data(), n, y.data());
+    EXPECT_EQ(x, y) << "gelu_tanh_mul, " << n;
+    add_avx512(a.data(), b.data(), n, x.data());
+    add_default(a.data(), b.data(), n, y.data());
+    EXPECT_EQ(x, y) << "add, " << n;
+    mul_avx512(a.data(), b.data(), n, x.data());
+    mul_default(a.data(), b.data(), n, y.data());
+    EXPECT_EQ(x, y) << "mul, " << n;
+    const size_t whole = rows * width;
+    rms_norm_avx512(a.data(), w.data(), rows, width, 264, 1e-6f, 1.0f, x.data());
+    rms_norm_default(a.data(), w.data(), rows, width, 264, 1e-6f, 1.0f, y.data());
+    EXPECT_TRUE(std::equal(x.begin(), x.begin() + whole, y.begin())) << "rms_norm, " << rows << " rows";
+    add_rms_norm_avx512(a.data(), b.data(), w.data(), rows, width, 264, 1e-6f, 0.0f, x2.data(), x.data());
+    add_rms_norm_default(a.data(), b.data(), w.data(), rows, width, 264, 1e-6f, 0.0f, y2.data(), y.data());
+    EXPECT_TRUE(std::equal(x.begin(), x.begin() + whole, y.begin()) && std::equal(x2.begin(), x2.begin() + whole, y2.begin()))
+        << "add_rms_norm, " << rows << " rows";
+    const size_t head_dim = 264 / 2;  // 66 pairs: a tail past 64
+    std::vector<float> table(rows * head_dim);
+    gemmac_rope_build_table_generic(1e4, head_dim, 100, rows, table.data());
+    rope_table_avx512(a.data(), rows, width, head_dim, table.data(), x.data());
+    rope_table_default(a.data(), rows, width, head_dim, table.data(), y.data());
+    EXPECT_TRUE(std::equal(x.begin(), x.begin() + whole, y.begin())) << "rope_table, " << rows << " rows";
+  }
+}
+#endif
 
 }  // namespace
