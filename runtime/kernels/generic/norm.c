@@ -26,13 +26,14 @@ static float inverse_rms(double sum, size_t group, float eps) {
 }
 
 GEMMAC_CLONED void gemmac_rms_norm_generic(const float* x, const float* w, size_t rows, size_t width,
-                             size_t group, float eps, float offset, float* out) {
+                                           size_t group, float eps, float offset, float* out) {
   for (size_t start = 0; start < rows * width; start += group)
     scale_group(x + start, w, group, inverse_rms(sum_of_squares(x + start, group), group, eps), offset, out + start);
 }
 
-GEMMAC_CLONED void gemmac_add_rms_norm_generic(const float* a, const float* b, const float* w, size_t rows, size_t width,
-                                 size_t group, float eps, float offset, float* sum, float* out) {
+GEMMAC_CLONED void gemmac_add_rms_norm_generic(const float* a, const float* b, const float* w, size_t rows,
+                                               size_t width, size_t group, float eps, float offset, float* sum,
+                                               float* out) {
   for (size_t start = 0; start < rows * width; start += group) {
     gemmac_add_generic(a + start, b + start, group, sum + start);
     scale_group(sum + start, w, group, inverse_rms(sum_of_squares(sum + start, group), group, eps), offset,

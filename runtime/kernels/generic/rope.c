@@ -20,8 +20,8 @@ void gemmac_rope_build_table_generic(double theta, size_t head_dim, int64_t firs
   }
 }
 
-GEMMAC_CLONED void gemmac_rope_table_generic(const float* x, size_t tokens, size_t width, size_t head_dim, const float* table,
-                               float* out) {
+GEMMAC_CLONED void gemmac_rope_table_generic(const float* x, size_t tokens, size_t width, size_t head_dim,
+                                             const float* table, float* out) {
   const size_t half = head_dim / 2;
   for (size_t t = 0; t < tokens; ++t) {
     const float* c = table + t * head_dim;

@@ -60,9 +60,10 @@ static void pack(const float* x, size_t k, size_t tokens, size_t g0, size_t chun
  * groups [g0, g0 + chunk): out[t * out_stride + r] for row 16 T + r; with
  * `accumulate`, the sums continue those already in out. `next` is the tile
  * after it, whose weights are fetched meanwhile. */
-static inline __attribute__((always_inline)) void run_tile(int q8, const uint8_t* tile, const uint8_t* next, size_t groups,
-                                                       size_t g0, size_t chunk, const packed_x* p, size_t tokens,
-                                                       int accumulate, float* out, size_t out_stride) {
+static inline __attribute__((always_inline)) void run_tile(int q8, const uint8_t* tile, const uint8_t* next,
+                                                           size_t groups, size_t g0, size_t chunk, const packed_x* p,
+                                                           size_t tokens, int accumulate, float* out,
+                                                           size_t out_stride) {
   const size_t plane_bytes = 16 * (q8 ? GEMMAC_QUANT_GROUP : GEMMAC_QUANT_GROUP / 2);
   const uint16_t* scales = (const uint16_t*)(tile + groups * plane_bytes) + 16 * g0;
   const uint16_t* next_scales = (const uint16_t*)(next + groups * plane_bytes) + 16 * g0;
@@ -74,7 +75,8 @@ static inline __attribute__((always_inline)) void run_tile(int q8, const uint8_t
   for (size_t g = 0; g < chunk; ++g) {
     /* The hardware prefetchers alone left streamed weights at a fraction of the bandwidth. */
 #pragma clang loop unroll(full)
-    for (size_t line = 0; line < plane_bytes; line += 64) _mm_prefetch((const char*)(next + g * plane_bytes + line), _MM_HINT_T0);
+    for (size_t line = 0; line < plane_bytes; line += 64)
+      _mm_prefetch((const char*)(next + g * plane_bytes + line), _MM_HINT_T0);
     if (g % 2 == 0) _mm_prefetch((const char*)(next_scales + 16 * g), _MM_HINT_T0);
     __m512i planes[8];
     const uint8_t* levels = tile + g * plane_bytes;
@@ -123,7 +125,8 @@ static inline __attribute__((always_inline)) void pass_tiles(int q8, const uint8
     const size_t r_begin = j0 < j_begin ? j_begin - j0 : 0, r_end = j_end - j0 < kRows ? j_end - j0 : kRows;
     float scratch[kTokens][kRows];
     for (size_t t = 0; t < tokens; ++t)
-      for (size_t r = r_begin; r < r_end; ++r) scratch[t][r] = accumulate ? out[t * out_stride + (j0 + r - n_begin)] : 0.0f;
+      for (size_t r = r_begin; r < r_end; ++r)
+        scratch[t][r] = accumulate ? out[t * out_stride + (j0 + r - n_begin)] : 0.0f;
     run_tile(q8, here, next, groups, g0, chunk, p, tokens, accumulate, &scratch[0][0], kRows);
     for (size_t t = 0; t < tokens; ++t)
       for (size_t r = r_begin; r < r_end; ++r) out[t * out_stride + (j0 + r - n_begin)] = scratch[t][r];

@@ -54,8 +54,9 @@ gemmac_status Linear::prepareInt8Activations() {
   const size_t bytes = int8_.tiles_bytes(out_features_, in_features_);
   int8_tiles_ = static_cast<uint8_t*>(::operator new(bytes, std::align_val_t{64}, std::nothrow));
   if (!int8_tiles_)
-    return makeStatus(GEMMAC_RESOURCE_EXHAUSTED, "cannot allocate %zu bytes to repack a [%zu, %zu] weight for int8 activations",
-                      bytes, out_features_, in_features_);
+    return makeStatus(GEMMAC_RESOURCE_EXHAUSTED,
+                      "cannot allocate %zu bytes to repack a [%zu, %zu] weight for int8 activations", bytes,
+                      out_features_, in_features_);
   int8_.pack(quantized_, out_features_, in_features_, int8_tiles_);
   int8_weights_ = int8_tiles_;
   return nullptr;

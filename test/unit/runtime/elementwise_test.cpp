@@ -157,7 +157,8 @@ TEST(Elementwise, Avx512ClonesGiveTheBitsOfTheDefault) {
     EXPECT_TRUE(std::equal(x.begin(), x.begin() + whole, y.begin())) << "rms_norm, " << rows << " rows";
     add_rms_norm_avx512(a.data(), b.data(), w.data(), rows, width, 264, 1e-6f, 0.0f, x2.data(), x.data());
     add_rms_norm_default(a.data(), b.data(), w.data(), rows, width, 264, 1e-6f, 0.0f, y2.data(), y.data());
-    EXPECT_TRUE(std::equal(x.begin(), x.begin() + whole, y.begin()) && std::equal(x2.begin(), x2.begin() + whole, y2.begin()))
+    EXPECT_TRUE(std::equal(x.begin(), x.begin() + whole, y.begin()) &&
+                std::equal(x2.begin(), x2.begin() + whole, y2.begin()))
         << "add_rms_norm, " << rows << " rows";
     const size_t head_dim = 264 / 2;  // 66 pairs: a tail past 64
     std::vector<float> table(rows * head_dim);

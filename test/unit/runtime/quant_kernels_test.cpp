@@ -351,12 +351,13 @@ TEST(QuantInt8Tiles, PackPutsEveryByteWhereTheLayoutSays) {
         const size_t j = 16 * t + r;
         for (size_t g = 0; g < groups; ++g) {
           for (size_t b = 0; b < group_bytes; ++b) {
-            const uint8_t level = j < n ? static_cast<uint8_t>(w[(j * groups + g) * group_bytes + b] ^ (q8 ? 0x80 : 0)) : 0;
+            const uint8_t level =
+                j < n ? static_cast<uint8_t>(w[(j * groups + g) * group_bytes + b] ^ (q8 ? 0x80 : 0)) : 0;
             expect(base + g * 16 * group_bytes + b / 4 * 64 + 4 * r + b % 4, level, "level", j, g, b);
           }
           for (size_t b = 0; b < 2; ++b)
-            expect(base + groups * 16 * group_bytes + (g * 16 + r) * 2 + b, j < n ? w[levels + (j * groups + g) * 2 + b] : 0,
-                   "scale", j, g, b);
+            expect(base + groups * 16 * group_bytes + (g * 16 + r) * 2 + b,
+                   j < n ? w[levels + (j * groups + g) * 2 + b] : 0, "scale", j, g, b);
         }
       }
     }
