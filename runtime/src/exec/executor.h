@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "exec/kv_cache.h"
-#include "kernels.h"
 #include "exec/program.h"
+#include "kernels.h"
 
 namespace gemmac {
 

@@ -23,15 +23,11 @@ Int8ActivationKernel selectInt8ActivationKernel(schema::DType dtype) {
 #if defined(__x86_64__)
   const uint32_t vnni =
       GEMMAC_CPU_X86_AVX512F | GEMMAC_CPU_X86_AVX512BW | GEMMAC_CPU_X86_AVX512VL | GEMMAC_CPU_X86_AVX512VNNI;
-  if ((hostCpuFeatures() & vnni) == vnni) {
-    if (q4)
-      return {gemmac_linear_q4g32_int8tiles_x86_avx512vnni, gemmac_int8_tiles_pack_q4g32,
-              [](size_t n, size_t k) { return gemmac_int8_tiles_bytes(0, n, k); }};
-    return {gemmac_linear_q8g32_int8tiles_x86_avx512vnni, gemmac_int8_tiles_pack_q8g32,
-            [](size_t n, size_t k) { return gemmac_int8_tiles_bytes(1, n, k); }};
-  }
+  if ((hostCpuFeatures() & vnni) == vnni)
+    return q4 ? Int8ActivationKernel{gemmac_linear_q4g32_int8tiles_x86_avx512vnni, gemmac_int8_tiles_pack_q4g32}
+              : Int8ActivationKernel{gemmac_linear_q8g32_int8tiles_x86_avx512vnni, gemmac_int8_tiles_pack_q8g32};
 #endif
-  return {q4 ? gemmac_linear_q4g32_int8act_generic : gemmac_linear_q8g32_int8act_generic, nullptr, nullptr};
+  return {q4 ? gemmac_linear_q4g32_int8act_generic : gemmac_linear_q8g32_int8act_generic, nullptr};
 }
 
 namespace {

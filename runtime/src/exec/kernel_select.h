@@ -15,10 +15,9 @@ gemmac_linear_q_fn selectLinearKernel(schema::DType dtype);
 /// file's layout.
 struct Int8ActivationKernel {
   gemmac_linear_q_fn run;
-  /// Packs the file's weight [n, k] into the layout `run` reads (null: `run`
-  /// reads the file's), into tiles_bytes(n, k) bytes.
-  void (*pack)(const uint8_t* w, size_t n, size_t k, uint8_t* out);
-  size_t (*tiles_bytes)(size_t n, size_t k);
+  /// Packs the file's weight [n, k] into int8 tiles, the layout `run` reads
+  /// (null: `run` reads the file's).
+  void (*pack)(const uint8_t* w, size_t n, size_t k, uint8_t* tiles);
 };
 Int8ActivationKernel selectInt8ActivationKernel(schema::DType dtype);
 

@@ -19,6 +19,7 @@ gemmac_status Linear::create(const TensorView& weight, const char* name, float* 
     linear->quantized_ = static_cast<const uint8_t*>(weight.data);
     linear->kernel_ = selectLinearKernel(weight.dtype);
     linear->int8_ = selectInt8ActivationKernel(weight.dtype);
+    linear->q8_ = weight.dtype == schema::DType::Q8G32;
     *out = std::move(linear);
     return nullptr;
   }
@@ -51,7 +52,7 @@ gemmac_status Linear::prepareInt8Activations() {
     int8_weights_ = quantized_;
     return nullptr;
   }
-  const size_t bytes = int8_.tiles_bytes(out_features_, in_features_);
+  const size_t bytes = gemmac_int8_tiles_bytes(q8_, out_features_, in_features_);
   int8_tiles_ = static_cast<uint8_t*>(::operator new(bytes, std::align_val_t{64}, std::nothrow));
   if (!int8_tiles_)
     return makeStatus(GEMMAC_RESOURCE_EXHAUSTED,

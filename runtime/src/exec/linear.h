@@ -64,6 +64,7 @@ class Linear {
 
   xnn_operator_t op_ = nullptr;       // f32 / bf16 weights
   const uint8_t* quantized_ = nullptr;  // q8g32 / q4g32 weights, in the mapped file
+  bool q8_ = false;                     // quantized_ is q8g32
   gemmac_linear_q_fn kernel_ = nullptr;
   Int8ActivationKernel int8_ = {};
   uint8_t* int8_tiles_ = nullptr;           // owned (64-byte aligned): the weights in int8_'s layout

@@ -98,11 +98,10 @@ gemmac_status Constraint::sample(gemmac_sampler* sampler, float* logits, size_t 
   masks_cached_ += cached;
   // Stop ids are outside the mask (they add no text): allowed where the text is complete.
   const bool complete = matcher_->complete();
-  float* values = logits;
   stop_logits_.clear();
   if (complete)
     for (int32_t stop : stop_ids_)
-      if (stop >= 0 && static_cast<size_t>(stop) < vocab_size) stop_logits_.push_back({stop, values[stop]});
+      if (stop >= 0 && static_cast<size_t>(stop) < vocab_size) stop_logits_.push_back({stop, logits[stop]});
   bool any = !stop_logits_.empty();
   // A word at a time: structural states allow few tokens, string states most.
   for (size_t base = 0; base < vocab_size; base += 64) {
@@ -110,13 +109,13 @@ gemmac_status Constraint::sample(gemmac_sampler* sampler, float* logits, size_t 
     const size_t n = std::min<size_t>(64, vocab_size - base);
     any |= bits != 0;
     if (bits == 0) {
-      std::fill_n(values + base, n, -INFINITY);
+      std::fill_n(logits + base, n, -INFINITY);
     } else if (bits != ~uint64_t{0}) {
       for (size_t j = 0; j < n; ++j)
-        if (!((bits >> j) & 1)) values[base + j] = -INFINITY;
+        if (!((bits >> j) & 1)) logits[base + j] = -INFINITY;
     }
   }
-  for (auto [stop, value] : stop_logits_) values[stop] = value;
+  for (auto [stop, value] : stop_logits_) logits[stop] = value;
   if (!any)
     return makeStatus(GEMMAC_INVALID_ARGUMENT, "generate: no token of the vocabulary continues the grammar here");
   GEMMAC_RETURN_IF_ERROR(sampleFrom(id));
